@@ -1,0 +1,61 @@
+// The guest-physical memory map of an x86_64 mini-vmm guest.
+//
+//   0x0000_0500  GDT, then IDT                (boot-time, reclaimed by Linux)
+//   0x0000_7000  zero page (struct boot_params)
+//   0x0000_8ff0  boot stack top
+//   0x0000_9000  identity page tables (PML4, PDPT, 4 PDs: first 4 GiB)
+//   0x0002_0000  kernel command line
+//   0x0009_fc00  end of low RAM (EBDA and ISA hole above, e820-reserved)
+//   0x000e_0000  ACPI tables (RSDP first, where Linux scans for it)
+//   0x000f_0000  MP table (floating pointer in the BIOS area Linux scans)
+//   0x0010_0000  bzImage protected-mode code; RAM continues to 3 GiB
+//   0xc000_0000  MMIO hole: virtio-mmio at 0xd000_0000, IOAPIC, LAPIC
+//   0x1_0000_0000 RAM above 3 GiB continues here
+#pragma once
+
+#include <cstdint>
+
+namespace mini_vmm::arch::x86_64 {
+
+inline constexpr uint64_t kPageSize = 0x1000;
+
+inline constexpr uint64_t kGdtAddress = 0x500;
+inline constexpr uint64_t kIdtAddress = 0x520;
+inline constexpr uint64_t kZeroPageAddress = 0x7000;
+inline constexpr uint64_t kBootStackPointer = 0x8ff0;
+inline constexpr uint64_t kPml4Address = 0x9000;
+inline constexpr uint64_t kPdptAddress = 0xa000;
+inline constexpr uint64_t kPdAddress = 0xb000;  // Four pages: 0xb000-0xefff.
+inline constexpr uint64_t kIdentityMappedBytes = 4ull << 30;
+inline constexpr uint64_t kCmdlineAddress = 0x20000;
+inline constexpr uint64_t kCmdlineAreaSize = 0x10000;
+
+inline constexpr uint64_t kLowRamEnd = 0x9fc00;
+inline constexpr uint64_t kAcpiTablesAddress = 0xe0000;
+inline constexpr uint64_t kAcpiTablesSize = 0x10000;
+inline constexpr uint64_t kMpTableAddress = 0xf0000;
+inline constexpr uint64_t kMpTableSize = 0x10000;
+inline constexpr uint64_t kHighMemoryStart = 0x100000;
+
+inline constexpr uint64_t kMmioHoleStart = 0xc000'0000;
+inline constexpr uint64_t kMmioHoleEnd = 0x1'0000'0000;
+inline constexpr uint64_t kVirtioMmioBase = 0xd000'0000;
+inline constexpr uint64_t kVirtioMmioStride = 0x1000;
+inline constexpr uint64_t kIoapicAddress = 0xfec0'0000;
+inline constexpr uint64_t kLapicAddress = 0xfee0'0000;
+// KVM needs three pages for the real-mode TSS and one for the identity map
+// on Intel; they must not overlap RAM or MMIO.
+inline constexpr uint64_t kIdentityMapAddress = 0xfffb'c000;
+inline constexpr uint64_t kTssAddress = 0xfffb'd000;
+
+// GSIs free for devices: 4 is COM1, 8 the RTC, 0-2 timer/cascade; the
+// in-kernel IOAPIC has 24 pins.
+inline constexpr uint32_t kSerialGsi = 4;
+inline constexpr uint32_t kIoapicPins = 24;
+
+// The boot GDT: null, 64-bit code, data, TSS.
+inline constexpr uint16_t kBootCodeSelector = 0x08;
+inline constexpr uint16_t kBootDataSelector = 0x10;
+inline constexpr uint16_t kBootTssSelector = 0x18;
+
+}  // namespace mini_vmm::arch::x86_64

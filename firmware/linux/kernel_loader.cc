@@ -1,0 +1,69 @@
+#include "firmware/linux/kernel_loader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "firmware/linux/boot_params.h"
+#include "firmware/linux/bzimage.h"
+#include "firmware/linux/elf_kernel.h"
+
+namespace mini_vmm::firmware::linux_boot {
+namespace {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kMiB = 1 << 20;
+
+Error TooSmall(uint64_t needed) {
+  return Error::Invalid("guest memory is too small for this kernel: it needs RAM up to {} MiB",
+                        (needed + kMiB - 1) / kMiB);
+}
+
+Result<LoadedKernel> LoadBzImage(const GuestMemory& mem, std::span<const uint8_t> image) {
+  const BzImage bz = TRY(ParseBzImage(image));
+  const uint64_t load_end = kBzImageLoadAddress + bz.protected_mode.size();
+  // A relocatable kernel decompresses to pref_address (or its load address
+  // if higher, aligned up to kernel_alignment); init_size bytes from there.
+  uint64_t run_start = std::max<uint64_t>(bz.header.pref_address, kBzImageLoadAddress);
+  const uint64_t run_end = run_start + bz.header.init_size;
+  const uint64_t end = std::max(load_end, run_end);
+  if (!mem.Write(GuestAddress(kBzImageLoadAddress), bz.protected_mode) ||
+      !mem.GetSlice(GuestAddress(run_start), bz.header.init_size)) {
+    return TooSmall(end);
+  }
+  LoadedKernel kernel{KernelFormat::kBzImage, kBzImageLoadAddress + kStartup64Offset, bz.header,
+                      end};
+  kernel.header.code32_start = static_cast<uint32_t>(kBzImageLoadAddress);
+  return kernel;
+}
+
+Result<LoadedKernel> LoadElf(const GuestMemory& mem, std::span<const uint8_t> image) {
+  const ElfKernel elf = TRY(ParseElfKernel(image));
+  for (const ElfSegment& seg : elf.segments) {
+    auto slice = mem.GetSlice(GuestAddress(seg.physical_address), seg.memory_size);
+    if (!slice) return TooSmall(elf.end);
+    std::memcpy(slice->data(), image.data() + seg.file_offset, seg.file_size);
+    std::memset(slice->data() + seg.file_size, 0, seg.memory_size - seg.file_size);
+  }
+  return LoadedKernel{KernelFormat::kElf, elf.entry, SyntheticHeader(), elf.end};
+}
+
+}  // namespace
+
+Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image) {
+  if (LooksLikeElf(image)) return LoadElf(mem, image);
+  return LoadBzImage(mem, image);
+}
+
+Result<uint64_t> ChooseInitrdAddress(uint64_t initrd_size, const LoadedKernel& kernel,
+                                     uint64_t ram_end) {
+  const uint64_t limit = std::min<uint64_t>(ram_end, uint64_t{kernel.header.initrd_addr_max} + 1);
+  const uint64_t floor = (kernel.end + kPageSize - 1) & ~(kPageSize - 1);
+  if (initrd_size > limit || limit - initrd_size < floor) {
+    return Error::Invalid(
+        "guest memory is too small: the kernel needs {} MiB and the initrd {} MiB below {} MiB",
+        (floor + kMiB - 1) / kMiB, (initrd_size + kMiB - 1) / kMiB, limit / kMiB);
+  }
+  return (limit - initrd_size) & ~(kPageSize - 1);
+}
+
+}  // namespace mini_vmm::firmware::linux_boot

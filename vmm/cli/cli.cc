@@ -1,0 +1,128 @@
+#include "vmm/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "vmm/cli/size.h"
+
+namespace mini_vmm::cli {
+namespace {
+
+constexpr const char* kVersion = "mini-vmm 0.1.0";
+constexpr uint32_t kMaxCpus = 254;  // xAPIC IDs; the MP table and MADT use 8-bit IDs.
+
+constexpr const char* kFooter = R"(Examples:
+  mini-vmm run --kernel images/out/vmlinuz --initrd images/out/initramfs.cpio.gz \
+      --cmdline "console=ttyS0 quiet" --cpus 2 --memory 512M
+
+The serial console is on this terminal (raw mode while it runs). Press
+Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A to the guest.
+Exit status: 0 when the guest powers off or reboots, 1 when it crashes or
+mini-vmm fails, 2 for a bad command line.)";
+
+std::string CheckMemory(const std::string& text) {
+  if (!ParseMemorySize(text)) return "\"" + text + "\" is not a size (examples: 512M, 2G, 1024)";
+  return {};
+}
+
+std::string CheckCpus(const std::string& text) {
+  try {
+    size_t used = 0;
+    const long n = std::stol(text, &used);
+    if (used == text.size() && n >= 1 && n <= kMaxCpus) return {};
+  } catch (const std::exception&) {
+  }
+  return "the number of vCPUs must be between 1 and " + std::to_string(kMaxCpus) + ", not \"" +
+         text + "\"";
+}
+
+std::string CheckLogLevel(const std::string& text) {
+  LogLevel level;
+  if (log::ParseLevel(text, &level)) return {};
+  return "\"" + text + "\" is not a log level (error, warn, info, debug, trace)";
+}
+
+struct RawOptions {
+  std::string memory = "512M";
+  std::string cpus = "1";
+  std::string log_level = "warn";
+  bool no_hugepages = false;
+};
+
+void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
+  run.add_option("--kernel", config.kernel_path,
+                 "Linux kernel: a bzImage or an uncompressed ELF vmlinux")
+      ->required()
+      ->type_name("PATH");
+  run.add_option("--initrd", config.initrd_path, "initramfs or initrd image")->type_name("PATH");
+  run.add_option("--cmdline", config.cmdline, "kernel command line")
+      ->type_name("TEXT")
+      ->capture_default_str();
+  run.add_option("--cpus", raw.cpus, "number of vCPUs (1-254)")
+      ->type_name("N")
+      ->check(CheckCpus, "1-254")
+      ->capture_default_str();
+  run.add_option("--memory", raw.memory, "guest RAM; a bare number is MiB")
+      ->type_name("SIZE")
+      ->check(CheckMemory, "SIZE")
+      ->capture_default_str();
+  run.add_flag("--no-hugepages", raw.no_hugepages,
+               "back guest RAM with 4 KiB pages only (no transparent huge page advice)");
+  run.add_flag("--boot-timer", config.boot_timer,
+               "print the time from start to the guest's boot marker (port 0x3f0, value 123)");
+  run.add_option("--log-level", raw.log_level, "error, warn, info, debug or trace")
+      ->type_name("LEVEL")
+      ->check(CheckLogLevel, "LEVEL")
+      ->capture_default_str();
+  run.add_option("--kvm-device", config.kvm_path, "KVM device node")
+      ->type_name("PATH")
+      ->capture_default_str();
+}
+
+void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
+  config.memory_bytes = *ParseMemorySize(raw.memory);
+  config.cpus = static_cast<uint32_t>(std::stoul(raw.cpus));
+  config.hugepages = !raw.no_hugepages;
+  log::ParseLevel(raw.log_level, &config.log_level);
+}
+
+}  // namespace
+
+ParsedCommandLine ParseCommandLine(int argc, const char* const* argv, std::ostream& out,
+                                   std::ostream& err) {
+  CLI::App app{"mini-vmm: a small, fast KVM virtual machine monitor that boots Linux kernels.",
+               "mini-vmm"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+  app.footer(kFooter);
+  CLI::App* run = app.add_subcommand("run", "boot a Linux kernel in a new VM");
+  run->footer(kFooter);
+
+  ParsedCommandLine parsed;
+  RawOptions raw;
+  AddRunOptions(*run, parsed.config, raw);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    const CLI::App* target = run->parsed() ? run : &app;
+    out << target->help();
+    return parsed;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return parsed;
+  } catch (const CLI::CallForVersion&) {
+    out << kVersion << "\n";
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    err << "mini-vmm: " << e.what() << "\n";
+    err << "Run 'mini-vmm run --help' for the options.\n";
+    parsed.exit_code = kExitUsage;
+    return parsed;
+  }
+  ApplyRawOptions(raw, parsed.config);
+  parsed.run = true;
+  return parsed;
+}
+
+}  // namespace mini_vmm::cli

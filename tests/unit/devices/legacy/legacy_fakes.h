@@ -1,0 +1,65 @@
+// Test doubles and port helpers shared by the legacy-device tests.
+// (CountingInterrupt is generic; it could move to tests/support/.)
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "devices/bus/bus_device.h"
+#include "devices/bus/interrupt.h"
+#include "devices/legacy/byte_sink.h"
+
+namespace mini_vmm::devices::testing {
+
+// Counts edges.
+class CountingInterrupt final : public EdgeInterrupt {
+ public:
+  void Trigger() noexcept override { ++count; }
+  int count = 0;
+};
+
+// Counts edges; safe to trigger from several threads.
+class AtomicCountingInterrupt final : public EdgeInterrupt {
+ public:
+  void Trigger() noexcept override { count.fetch_add(1, std::memory_order_relaxed); }
+  std::atomic<int> count{0};
+};
+
+// Keeps every byte written. Thread-safe; read the fields once writers stop.
+class RecordingSink final : public ByteSink {
+ public:
+  void WriteBytes(std::span<const uint8_t> bytes) noexcept override {
+    std::lock_guard lock(mutex_);
+    ++calls;
+    written.insert(written.end(), bytes.begin(), bytes.end());
+  }
+  std::vector<uint8_t> written;
+  int calls = 0;
+
+ private:
+  std::mutex mutex_;
+};
+
+// Byte accesses as a guest makes them, to a device registered at `base`.
+class PortDriver {
+ public:
+  PortDriver(BusDevice& device, uint64_t base) : device_(device), base_(base) {}
+
+  uint8_t In(uint64_t offset) {
+    uint8_t value = 0;
+    device_.Read(IoAccess{base_ + offset, offset, 0}, std::span<uint8_t>(&value, 1));
+    return value;
+  }
+  void Out(uint64_t offset, uint8_t value) {
+    device_.Write(IoAccess{base_ + offset, offset, 0}, std::span<const uint8_t>(&value, 1));
+  }
+
+ private:
+  BusDevice& device_;
+  uint64_t base_;
+};
+
+}  // namespace mini_vmm::devices::testing

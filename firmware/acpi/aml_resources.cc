@@ -1,0 +1,103 @@
+#include "firmware/acpi/aml_resources.h"
+
+#include "vmm/base/check.h"
+
+namespace mini_vmm::firmware::acpi {
+namespace {
+
+// 6.4.2 small resource header: bit 7 clear, item name in bits 6-3, length in
+// bits 2-0. 6.4.3 large resource header: bit 7 set, item name in bits 6-0,
+// then a 16-bit length.
+constexpr uint8_t SmallTag(uint8_t item, uint8_t length) {
+  return static_cast<uint8_t>((item << 3) | length);
+}
+constexpr uint8_t LargeTag(uint8_t item) { return static_cast<uint8_t>(0x80 | item); }
+
+constexpr uint8_t kIrqItem = 0x04;
+constexpr uint8_t kIoItem = 0x08;
+constexpr uint8_t kEndTagItem = 0x0f;
+constexpr uint8_t kMemory32FixedItem = 0x06;
+constexpr uint8_t kExtendedInterruptItem = 0x09;
+
+constexpr uint8_t kIrqNoFlagsLength = 2;
+constexpr uint8_t kIoLength = 7;
+constexpr uint8_t kEndTagLength = 1;
+constexpr uint16_t kMemory32FixedLength = 9;
+// Flags byte, interrupt count byte, one 32-bit interrupt number.
+constexpr uint16_t kOneInterruptLength = 6;
+
+constexpr uint8_t kIoDecode16 = 1 << 0;
+constexpr uint8_t kMemoryWritable = 1 << 0;
+constexpr uint8_t kInterruptConsumer = 1 << 0;
+constexpr uint8_t kInterruptEdge = 1 << 1;
+constexpr uint8_t kInterruptActiveLow = 1 << 2;
+constexpr uint8_t kInterruptShared = 1 << 3;
+
+constexpr uint8_t kMaxIsaIrq = 15;
+
+void AppendLe16(aml::Bytes& out, uint16_t value) {
+  out.push_back(static_cast<uint8_t>(value));
+  out.push_back(static_cast<uint8_t>(value >> 8));
+}
+
+void AppendLe32(aml::Bytes& out, uint32_t value) {
+  AppendLe16(out, static_cast<uint16_t>(value));
+  AppendLe16(out, static_cast<uint16_t>(value >> 16));
+}
+
+}  // namespace
+
+ResourceTemplate& ResourceTemplate::Io(uint16_t min, uint16_t max, uint8_t alignment,
+                                       uint8_t length) {
+  descriptors_.push_back(SmallTag(kIoItem, kIoLength));
+  descriptors_.push_back(kIoDecode16);
+  AppendLe16(descriptors_, min);
+  AppendLe16(descriptors_, max);
+  descriptors_.push_back(alignment);
+  descriptors_.push_back(length);
+  return *this;
+}
+
+ResourceTemplate& ResourceTemplate::IrqNoFlags(uint8_t irq) {
+  VMM_CHECK(irq <= kMaxIsaIrq);
+  descriptors_.push_back(SmallTag(kIrqItem, kIrqNoFlagsLength));
+  AppendLe16(descriptors_, static_cast<uint16_t>(1u << irq));  // A mask of IRQs 0-15.
+  return *this;
+}
+
+ResourceTemplate& ResourceTemplate::Memory32Fixed(ReadWrite access, uint32_t base,
+                                                  uint32_t length) {
+  descriptors_.push_back(LargeTag(kMemory32FixedItem));
+  AppendLe16(descriptors_, kMemory32FixedLength);
+  descriptors_.push_back(access == ReadWrite::kReadWrite ? kMemoryWritable : 0);
+  AppendLe32(descriptors_, base);
+  AppendLe32(descriptors_, length);
+  return *this;
+}
+
+ResourceTemplate& ResourceTemplate::Interrupt(Trigger trigger, Polarity polarity, Sharing sharing,
+                                              uint32_t gsi) {
+  uint8_t flags = kInterruptConsumer;
+  if (trigger == Trigger::kEdge) flags |= kInterruptEdge;
+  if (polarity == Polarity::kActiveLow) flags |= kInterruptActiveLow;
+  if (sharing == Sharing::kShared) flags |= kInterruptShared;
+  descriptors_.push_back(LargeTag(kExtendedInterruptItem));
+  AppendLe16(descriptors_, kOneInterruptLength);
+  descriptors_.push_back(flags);
+  descriptors_.push_back(1);  // Interrupt table length.
+  AppendLe32(descriptors_, gsi);
+  return *this;
+}
+
+aml::Bytes ResourceTemplate::Descriptors() const {
+  aml::Bytes out = descriptors_;
+  out.push_back(SmallTag(kEndTagItem, kEndTagLength));
+  // 6.4.2.9: a zero checksum means the OS treats the template as valid
+  // without summing it, which is what ASL compilers emit.
+  out.push_back(0);
+  return out;
+}
+
+aml::Bytes ResourceTemplate::ToAml() const { return aml::Buffer(Descriptors()); }
+
+}  // namespace mini_vmm::firmware::acpi

@@ -1,0 +1,73 @@
+// WriteAcpiTables: the ACPI tables of an x86_64 mini-vmm guest, written into
+// guest memory at boot. Debian's kernels find SMP (MADT) and virtio-mmio
+// devices (DSDT) only through ACPI; see shared/nested-notes.md items 8 and 9.
+//
+//   AcpiConfig acpi{.num_cpus = 2, .ioapic_id = 2};
+//   acpi.virtio_mmio.push_back({.base = 0xd0000000, .size = 0x1000, .gsi = 5});
+//   GuestAddress rsdp = TRY(WriteAcpiTables(mem, GuestAddress(0xe0000), 0x10000, acpi));
+//   boot_params.acpi_rsdp_addr = rsdp.value();   // or let Linux scan 0xe0000-0xfffff
+//
+// The platform described is hardware-reduced ACPI (ACPI 6.5 section 4.1), as
+// in Firecracker and Cloud Hypervisor: no PM timer, SCI or GPE blocks. Power
+// off and reset go through three byte-wide I/O ports that the VMM's power
+// management device must emulate:
+//   - sleep_control_port: Linux's acpi_hw_extended_sleep() writes
+//       ((SLP_TYP << 2) & 0x1c) | 0x20 (SLP_EN), with SLP_TYP the first
+//       element of \_S5_; for the default s5_sleep_type 5 that is 0x34.
+//       Power off on a write with bit 5 set and bits 4-2 == s5_sleep_type.
+//   - sleep_status_port: written 0x80 (WAK_STS, to clear it) just before the
+//       control write; afterwards Linux spins reading it until bit 7 is set.
+//   - reset_port: written reset_value once (FADT RESET_REG) on reboot.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "vmm/base/result.h"
+#include "vmm/memory/guest_address.h"
+#include "vmm/memory/guest_memory.h"
+
+namespace mini_vmm::firmware::acpi {
+
+// A virtio-mmio transport, described as a "LNRO0005" device whose _CRS gives
+// its register window and its edge-triggered, active-high GSI.
+struct VirtioMmioDevice {
+  uint64_t base = 0;
+  uint64_t size = 0;
+  uint32_t gsi = 0;
+};
+
+struct AcpiConfig {
+  // vCPUs get xAPIC IDs 0..num_cpus-1 (at most 254: 0xff is the broadcast ID).
+  uint32_t num_cpus = 1;
+  uint64_t lapic_address = 0xfee00000;
+  // The KVM in-kernel IOAPIC: 24 pins at GSI base 0.
+  uint64_t ioapic_address = 0xfec00000;
+  uint8_t ioapic_id = 0;
+  uint16_t sleep_control_port = 0x600;
+  uint16_t sleep_status_port = 0x601;
+  uint16_t reset_port = 0x602;
+  uint8_t reset_value = 0x01;
+  // SLP_TYP for S5 (soft off), a 3-bit field.
+  uint8_t s5_sleep_type = 5;
+  std::vector<VirtioMmioDevice> virtio_mmio;
+};
+
+// The pins of the KVM in-kernel IOAPIC; GSIs 0..kIoapicPins-1.
+inline constexpr uint32_t kIoapicPins = 24;
+inline constexpr uint32_t kMaxCpus = 254;
+// The RSDP must sit on a 16-byte boundary (5.2.5.1).
+inline constexpr uint64_t kRsdpAlignment = 16;
+
+// Writes the RSDP at `start` followed by the XSDT, FADT, MADT and DSDT, all
+// inside [start, start + size), and returns the RSDP's address. Nothing is
+// written if the configuration is invalid, `start` is not 16-byte aligned,
+// or the tables do not fit in `size` bytes of guest RAM.
+Result<GuestAddress> WriteAcpiTables(const GuestMemory& mem, GuestAddress start, uint64_t size,
+                                     const AcpiConfig& config);
+
+// The configuration checks WriteAcpiTables starts with, for callers that
+// validate a whole VM configuration before creating anything.
+Result<void> ValidateAcpiConfig(const AcpiConfig& config);
+
+}  // namespace mini_vmm::firmware::acpi

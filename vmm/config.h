@@ -7,6 +7,7 @@
 #include <string>
 
 #include "vmm/base/log.h"
+#include "vmm/base/result.h"
 
 namespace mini_vmm {
 
@@ -22,5 +23,10 @@ struct VmConfig {
   LogLevel log_level = LogLevel::kWarn;
   std::string kvm_path = "/dev/kvm";
 };
+
+// Checks everything that can be checked before creating the VM: the files
+// exist and are readable regular files, the memory size is sane for this
+// host. Errors are one sentence naming the offending value.
+Result<void> ValidateConfig(const VmConfig& config);
 
 }  // namespace mini_vmm

@@ -52,8 +52,7 @@ struct RawOptions {
 
 void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
   run.add_option("--kernel", config.kernel_path,
-                 "Linux kernel: a bzImage or an uncompressed ELF vmlinux")
-      ->required()
+                 "Linux kernel: a bzImage or an uncompressed ELF vmlinux (required)")
       ->type_name("PATH");
   run.add_option("--initrd", config.initrd_path, "initramfs or initrd image")->type_name("PATH");
   run.add_option("--cmdline", config.cmdline, "kernel command line")
@@ -105,8 +104,8 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv, std::ostre
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    const CLI::App* target = run->parsed() ? run : &app;
-    out << target->help();
+    // Top-level help shows the subcommand's options too: there is only one.
+    out << (run->parsed() ? run->help() : app.help("", CLI::AppFormatMode::All));
     return parsed;
   } catch (const CLI::CallForAllHelp&) {
     out << app.help("", CLI::AppFormatMode::All);
@@ -116,6 +115,14 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv, std::ostre
     return parsed;
   } catch (const CLI::ParseError& e) {
     err << "mini-vmm: " << e.what() << "\n";
+    err << "Run 'mini-vmm run --help' for the options.\n";
+    parsed.exit_code = kExitUsage;
+    return parsed;
+  }
+  // Checked here rather than with ->required() so that an unknown option is
+  // reported as such instead of as a missing --kernel.
+  if (parsed.config.kernel_path.empty()) {
+    err << "mini-vmm: --kernel is required\n";
     err << "Run 'mini-vmm run --help' for the options.\n";
     parsed.exit_code = kExitUsage;
     return parsed;

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "vmm/kvm/kvm_abi.h"
+
 namespace mini_vmm::kvm {
 namespace {
 
@@ -58,6 +60,7 @@ Result<Kvm> Kvm::Open(const std::string& path) {
   if (!fd.valid()) return OpenError(errno, path);
 
   const int version = ::ioctl(fd.get(), KVM_GET_API_VERSION, 0);
+  if (version < 0) return Error::Errno(errno, "{} is not a KVM device", path);
   if (version != kKvmApiVersion) {
     return Error::Invalid("{} speaks KVM API version {}, mini-vmm needs {}", path, version,
                           kKvmApiVersion);
@@ -84,26 +87,21 @@ int Kvm::CheckExtension(long capability) const noexcept {
 }
 
 Result<std::vector<kvm_cpuid_entry2>> Kvm::GetSupportedCpuid() const {
-  // kvm_cpuid2 ends in a flexible array: allocate header + entries.
-  const size_t bytes = sizeof(kvm_cpuid2) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2);
-  auto storage = std::make_unique<uint64_t[]>((bytes + 7) / 8);
-  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
-  cpuid->nent = kMaxCpuidEntries;
-  if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+  abi::FlexBuffer<abi::Cpuid2Header, kvm_cpuid_entry2> buffer(kMaxCpuidEntries);
+  buffer.header()->nent = kMaxCpuidEntries;
+  if (::ioctl(fd_.get(), abi::kGetSupportedCpuid, buffer.data()) < 0) {
     return Error::Errno(errno, "KVM_GET_SUPPORTED_CPUID failed");
   }
-  return std::vector<kvm_cpuid_entry2>(cpuid->entries, cpuid->entries + cpuid->nent);
+  return std::vector<kvm_cpuid_entry2>(buffer.entries(), buffer.entries() + buffer.header()->nent);
 }
 
 Result<std::vector<uint32_t>> Kvm::GetMsrIndexList() const {
-  const size_t bytes = sizeof(kvm_msr_list) + kMaxMsrIndices * sizeof(uint32_t);
-  auto storage = std::make_unique<uint64_t[]>((bytes + 7) / 8);
-  auto* list = reinterpret_cast<kvm_msr_list*>(storage.get());
-  list->nmsrs = kMaxMsrIndices;
-  if (::ioctl(fd_.get(), KVM_GET_MSR_INDEX_LIST, list) < 0) {
+  abi::FlexBuffer<abi::MsrListHeader, uint32_t> buffer(kMaxMsrIndices);
+  buffer.header()->nmsrs = kMaxMsrIndices;
+  if (::ioctl(fd_.get(), abi::kGetMsrIndexList, buffer.data()) < 0) {
     return Error::Errno(errno, "KVM_GET_MSR_INDEX_LIST failed");
   }
-  return std::vector<uint32_t>(list->indices, list->indices + list->nmsrs);
+  return std::vector<uint32_t>(buffer.entries(), buffer.entries() + buffer.header()->nmsrs);
 }
 
 Result<Vm> Kvm::CreateVm() const {

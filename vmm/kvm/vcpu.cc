@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "vmm/kvm/kvm_abi.h"
+
 namespace mini_vmm::kvm {
 namespace {
 
@@ -25,15 +27,6 @@ Result<void> SetState(int fd, unsigned long request, const T& state, const char*
     return Error::Errno(errno, "cannot set {} of vCPU {}", what, id);
   }
   return {};
-}
-
-// Storage for a KVM struct that ends in a flexible array of `Entry`.
-template <typename Header, typename Entry>
-std::unique_ptr<uint64_t[]> AllocateWithEntries(size_t n, Header** header) {
-  const size_t bytes = sizeof(Header) + n * sizeof(Entry);
-  auto storage = std::make_unique<uint64_t[]>((bytes + 7) / 8);
-  *header = reinterpret_cast<Header*>(storage.get());
-  return storage;
 }
 
 }  // namespace
@@ -88,24 +81,22 @@ Result<void> Vcpu::SetGuestDebug(const kvm_guest_debug& debug) {
 }
 
 Result<void> Vcpu::SetCpuid(std::span<const kvm_cpuid_entry2> entries) {
-  kvm_cpuid2* cpuid = nullptr;
-  auto storage = AllocateWithEntries<kvm_cpuid2, kvm_cpuid_entry2>(entries.size(), &cpuid);
-  cpuid->nent = static_cast<uint32_t>(entries.size());
-  std::copy(entries.begin(), entries.end(), cpuid->entries);
-  if (::ioctl(fd_.get(), KVM_SET_CPUID2, cpuid) != 0) {
+  abi::FlexBuffer<abi::Cpuid2Header, kvm_cpuid_entry2> buffer(entries.size());
+  buffer.header()->nent = static_cast<uint32_t>(entries.size());
+  std::copy(entries.begin(), entries.end(), buffer.entries());
+  if (::ioctl(fd_.get(), abi::kSetCpuid2, buffer.data()) != 0) {
     return Error::Errno(errno, "cannot set CPUID of vCPU {}", id_);
   }
   return {};
 }
 
 Result<void> Vcpu::SetMsrs(std::span<const kvm_msr_entry> entries) {
-  kvm_msrs* msrs = nullptr;
-  auto storage = AllocateWithEntries<kvm_msrs, kvm_msr_entry>(entries.size(), &msrs);
-  msrs->nmsrs = static_cast<uint32_t>(entries.size());
-  std::copy(entries.begin(), entries.end(), msrs->entries);
+  abi::FlexBuffer<abi::MsrsHeader, kvm_msr_entry> buffer(entries.size());
+  buffer.header()->nmsrs = static_cast<uint32_t>(entries.size());
+  std::copy(entries.begin(), entries.end(), buffer.entries());
   // KVM_SET_MSRS returns how many entries it set, stopping at the first
   // failure.
-  const int set = ::ioctl(fd_.get(), KVM_SET_MSRS, msrs);
+  const int set = ::ioctl(fd_.get(), abi::kSetMsrs, buffer.data());
   if (set < 0) return Error::Errno(errno, "cannot set MSRs of vCPU {}", id_);
   if (static_cast<size_t>(set) != entries.size()) {
     return Error::Invalid("KVM refused MSR {:#x} on vCPU {}",
@@ -115,13 +106,12 @@ Result<void> Vcpu::SetMsrs(std::span<const kvm_msr_entry> entries) {
 }
 
 Result<std::vector<kvm_msr_entry>> Vcpu::GetMsrs(std::span<const uint32_t> indices) const {
-  kvm_msrs* msrs = nullptr;
-  auto storage = AllocateWithEntries<kvm_msrs, kvm_msr_entry>(indices.size(), &msrs);
-  msrs->nmsrs = static_cast<uint32_t>(indices.size());
-  for (size_t i = 0; i < indices.size(); ++i) msrs->entries[i] = kvm_msr_entry{indices[i], 0, 0};
-  const int got = ::ioctl(fd_.get(), KVM_GET_MSRS, msrs);
+  abi::FlexBuffer<abi::MsrsHeader, kvm_msr_entry> buffer(indices.size());
+  buffer.header()->nmsrs = static_cast<uint32_t>(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) buffer.entries()[i] = kvm_msr_entry{indices[i], 0, 0};
+  const int got = ::ioctl(fd_.get(), abi::kGetMsrs, buffer.data());
   if (got < 0) return Error::Errno(errno, "cannot read MSRs of vCPU {}", id_);
-  return std::vector<kvm_msr_entry>(msrs->entries, msrs->entries + got);
+  return std::vector<kvm_msr_entry>(buffer.entries(), buffer.entries() + got);
 }
 
 Result<kvm_translation> Vcpu::Translate(uint64_t guest_virtual) const {

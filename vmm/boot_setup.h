@@ -1,0 +1,30 @@
+// Everything a Linux guest finds in memory before its first instruction:
+// kernel, initrd, command line, zero page, boot page tables, ACPI and MP
+// tables. Pure writes into guest memory; no KVM.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "firmware/acpi/tables.h"
+#include "vmm/base/result.h"
+#include "vmm/config.h"
+#include "vmm/memory/guest_memory.h"
+
+namespace mini_vmm {
+
+struct PlatformDescription {
+  uint32_t num_cpus = 1;
+  uint8_t ioapic_id = 0;
+  std::vector<firmware::acpi::VirtioMmioDevice> virtio_mmio;
+};
+
+struct BootEntry {
+  uint64_t entry;        // 64-bit entry point.
+  uint64_t boot_params;  // Zero page address, for RSI.
+};
+
+Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
+                                 const PlatformDescription& platform);
+
+}  // namespace mini_vmm

@@ -1,0 +1,61 @@
+#include "vmm/legacy_devices.h"
+
+#include <fmt/core.h>
+
+#include "arch/x86_64/layout.h"
+#include "vmm/base/log.h"
+
+namespace mini_vmm {
+namespace {
+
+void ReportBootMarker(bool boot_timer) {
+  const auto elapsed = log::SinceProcessStart();
+  const double ms = static_cast<double>(elapsed.count()) / 1e6;
+  if (boot_timer) {
+    // --boot-timer output is for scripts: one fixed-format line on stderr.
+    fmt::print(stderr, "mini-vmm: guest boot marker after {:.1f} ms\n", ms);
+  } else {
+    LOG_INFO("guest boot marker after {:.1f} ms", ms);
+  }
+}
+
+Result<void> CreateSerial(const LegacyWiring& w, LegacyDevices& d) {
+  EventFd irq = TRY(EventFd::Create());
+  d.serial_interrupt = std::make_unique<devices::IrqFdInterrupt>(std::move(irq));
+  d.serial_irqfd.emplace(TRY(w.vm.RegisterIrqFd(d.serial_interrupt->eventfd(),
+                                                arch::x86_64::kSerialGsi)));
+  const EventFd* room = &w.console_room;
+  d.serial = std::make_shared<devices::Serial>(*d.serial_interrupt, w.console_output,
+                                               [room] { room->Signal(); });
+  TRY(w.pio.Insert(d.serial, devices::Serial::kCom1Base, devices::Serial::kPortCount));
+  return {};
+}
+
+}  // namespace
+
+Result<LegacyDevices> CreateLegacyDevices(const LegacyWiring& w) {
+  LegacyDevices d;
+  TRY(CreateSerial(w, d));
+
+  StopSignal* stop = &w.stop;
+  d.i8042 = std::make_shared<devices::I8042>([stop] { stop->Request(StopReason::kReset); });
+  TRY(w.pio.Insert(d.i8042, devices::I8042::kDataPort, 1));
+  TRY(w.pio.Insert(d.i8042, devices::I8042::kCommandPort, 1));
+
+  d.rtc = std::make_shared<devices::Rtc>();
+  TRY(w.pio.Insert(d.rtc, devices::Rtc::kIndexPort, devices::Rtc::kPortCount));
+
+  d.acpi_pm = std::make_shared<devices::AcpiPm>(
+      [stop] { stop->Request(StopReason::kPowerOff); },
+      [stop] { stop->Request(StopReason::kReset); });
+  TRY(w.pio.Insert(d.acpi_pm, devices::AcpiPm::kDefaultBase, devices::AcpiPm::kPortCount));
+
+  const bool boot_timer = w.boot_timer;
+  d.boot_marker = std::make_shared<devices::BootMarker>([boot_timer] {
+    ReportBootMarker(boot_timer);
+  });
+  TRY(w.pio.Insert(d.boot_marker, devices::BootMarker::kPort, 1));
+  return d;
+}
+
+}  // namespace mini_vmm

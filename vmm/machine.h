@@ -1,0 +1,63 @@
+// Machine: one running mini-vmm guest. Create() builds everything from a
+// validated VmConfig (KVM VM, guest RAM, devices, firmware, vCPUs); Run()
+// starts the vCPU threads, serves the console on this thread, and returns
+// why the guest stopped once every vCPU thread has been joined.
+//
+//   auto machine = TRY(Machine::Create(config));
+//   StopReason why = TRY(machine->Run());
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "devices/bus/bus.h"
+#include "vmm/base/event_fd.h"
+#include "vmm/base/result.h"
+#include "vmm/config.h"
+#include "vmm/console/stdio_console.h"
+#include "vmm/kvm/kvm.h"
+#include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/legacy_devices.h"
+#include "vmm/memory/guest_memory.h"
+#include "vmm/stop_signal.h"
+
+namespace mini_vmm {
+
+class Machine {
+ public:
+  // `config` must have passed ValidateConfig().
+  static Result<std::unique_ptr<Machine>> Create(const VmConfig& config);
+
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+  ~Machine() = default;
+
+  Result<StopReason> Run();
+  std::string stop_detail() const { return stop_.detail(); }
+
+ private:
+  Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory memory, EventFd stop,
+          EventFd console_room);
+
+  Result<void> MapMemory();
+  Result<void> CreateDevices();
+  Result<void> CreateVcpus(uint64_t entry, uint64_t boot_params);
+
+  VmConfig config_;
+  kvm::Kvm kvm_;
+  kvm::Vm vm_;
+  GuestMemory memory_;
+  // After memory_, so KVM forgets the slots before the mapping goes.
+  std::vector<kvm::Memslot> memslots_;
+  devices::Bus pio_bus_{"port I/O"};
+  devices::Bus mmio_bus_{"MMIO"};
+  StopSignal stop_;
+  EventFd console_room_;
+  console::FdSink console_output_;
+  std::optional<LegacyDevices> legacy_;
+  std::vector<kvm::Vcpu> vcpus_;
+};
+
+}  // namespace mini_vmm

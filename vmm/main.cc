@@ -1,0 +1,66 @@
+// mini-vmm: parse the command line, build the machine, run it, and turn
+// how it ended into the process exit status.
+#include <signal.h>
+
+#include <iostream>
+
+#include "vmm/base/log.h"
+#include "vmm/cli/cli.h"
+#include "vmm/machine.h"
+
+namespace {
+
+using mini_vmm::StopReason;
+namespace cli = mini_vmm::cli;
+
+int ExitCodeFor(StopReason reason) {
+  switch (reason) {
+    case StopReason::kPowerOff:
+    case StopReason::kReset:
+    case StopReason::kUserQuit:
+      return cli::kExitOk;
+    case StopReason::kCrash:
+    case StopReason::kNone:
+      return cli::kExitGuestFailed;
+  }
+  return cli::kExitGuestFailed;
+}
+
+int RunVm(const mini_vmm::VmConfig& config) {
+  // Problems with what the user asked for are usage errors; anything that
+  // fails once building the VM starts is a failure of the run.
+  if (auto valid = mini_vmm::ValidateConfig(config); !valid.ok()) {
+    std::cerr << "mini-vmm: " << valid.error().ToString() << "\n";
+    return cli::kExitUsage;
+  }
+  auto machine = mini_vmm::Machine::Create(config);
+  if (!machine.ok()) {
+    std::cerr << "mini-vmm: " << machine.error().ToString() << "\n";
+    return cli::kExitGuestFailed;
+  }
+  auto stopped = (*machine)->Run();
+  if (!stopped.ok()) {
+    std::cerr << "mini-vmm: " << stopped.error().ToString() << "\n";
+    return cli::kExitGuestFailed;
+  }
+  const StopReason reason = *stopped;
+  if (reason == StopReason::kCrash) {
+    std::cerr << "mini-vmm: " << mini_vmm::StopReasonName(reason) << ": "
+              << (*machine)->stop_detail() << "\n";
+  } else {
+    LOG_INFO("{}", mini_vmm::StopReasonName(reason));
+  }
+  return ExitCodeFor(reason);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mini_vmm::log::MarkProcessStart();
+  // Guest output to a closed pipe must not kill the VMM.
+  ::signal(SIGPIPE, SIG_IGN);
+  const cli::ParsedCommandLine parsed = cli::ParseCommandLine(argc, argv, std::cout, std::cerr);
+  if (!parsed.run) return parsed.exit_code;
+  mini_vmm::log::SetLevel(parsed.config.log_level);
+  return RunVm(parsed.config);
+}

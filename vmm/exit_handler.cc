@@ -70,7 +70,7 @@ struct Dispatcher {
   }
   ExitOutcome operator()(const kvm::InternalErrorExit& e) const {
     std::string data;
-    for (uint64_t d : e.data) data += fmt::format(" {:#x}", d);
+    for (uint64_t d : e.data()) data += fmt::format(" {:#x}", d);
     return Crash(fmt::format("KVM internal error, suberror {}{}{}", e.suberror,
                              data.empty() ? "" : ", data", data));
   }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "arch/x86_64/irq_routing.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
@@ -26,6 +27,7 @@ Result<kvm::Vm> CreateVm(const kvm::Kvm& kvm) {
   TRY(vm.SetIdentityMapAddress(x86::kIdentityMapAddress));
   TRY(vm.SetTssAddress(x86::kTssAddress));
   TRY(vm.CreateIrqchip());
+  TRY(vm.SetGsiRouting(x86::LegacyIrqRoutes()));
   TRY(vm.CreatePit2());
   return vm;
 }

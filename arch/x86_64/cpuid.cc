@@ -32,7 +32,7 @@ uint32_t CoreIdBits(uint32_t num_cpus) {
 
 void SetFeatureLeaf(kvm_cpuid_entry2& e, const CpuidOptions& o) {
   e.ecx |= kEcxHypervisor;
-  if (o.tsc_deadline) e.ecx |= kEcxTscDeadline;
+  e.ecx = o.tsc_deadline ? (e.ecx | kEcxTscDeadline) : (e.ecx & ~kEcxTscDeadline);
   // EBX[31:24] initial APIC ID, [23:16] addressable logical processors,
   // [15:8] CLFLUSH line size in quadwords.
   const uint32_t logical = std::min<uint32_t>(std::bit_ceil(o.num_cpus), 255);
@@ -103,11 +103,28 @@ void Adjust(kvm_cpuid_entry2& e, const CpuidOptions& o) {
   }
 }
 
+// KVM may report fewer topology subleaves than the guest needs (often just
+// subleaf 0): replace them with SMT, core and the terminating invalid level.
+void ExpandTopologyLeaf(std::vector<kvm_cpuid_entry2>& entries, uint32_t function) {
+  const auto is_leaf = [function](const kvm_cpuid_entry2& e) { return e.function == function; };
+  if (std::none_of(entries.begin(), entries.end(), is_leaf)) return;
+  std::erase_if(entries, is_leaf);
+  for (uint32_t index = 0; index < 3; ++index) {
+    kvm_cpuid_entry2 e{};
+    e.function = function;
+    e.index = index;
+    e.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+    entries.push_back(e);
+  }
+}
+
 }  // namespace
 
 std::vector<kvm_cpuid_entry2> BuildCpuid(std::span<const kvm_cpuid_entry2> supported,
                                          const CpuidOptions& options) {
   std::vector<kvm_cpuid_entry2> entries(supported.begin(), supported.end());
+  ExpandTopologyLeaf(entries, kLeafTopology);
+  ExpandTopologyLeaf(entries, kLeafTopologyV2);
   const bool has_kvm_leaf = std::any_of(entries.begin(), entries.end(), [](const auto& e) {
     return e.function == kLeafKvmSignature;
   });

@@ -13,6 +13,7 @@ constexpr uint16_t kMaxProgramHeaders = 64;
 
 Result<Elf64_Ehdr> ReadHeader(std::span<const uint8_t> image) {
   if (image.size() < sizeof(Elf64_Ehdr)) return Error::Invalid("the ELF file is truncated");
+  if (!LooksLikeElf(image)) return Error::Invalid("not an ELF file");
   Elf64_Ehdr ehdr;
   std::memcpy(&ehdr, image.data(), sizeof(ehdr));
   if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB) {

@@ -21,10 +21,14 @@ Error TooSmall(uint64_t needed) {
 Result<LoadedKernel> LoadBzImage(const GuestMemory& mem, std::span<const uint8_t> image) {
   const BzImage bz = TRY(ParseBzImage(image));
   const uint64_t load_end = kBzImageLoadAddress + bz.protected_mode.size();
-  // A relocatable kernel decompresses to pref_address (or its load address
-  // if higher, aligned up to kernel_alignment); init_size bytes from there.
-  uint64_t run_start = std::max<uint64_t>(bz.header.pref_address, kBzImageLoadAddress);
-  const uint64_t run_end = run_start + bz.header.init_size;
+  // A relocatable kernel decompresses itself to pref_address (its load
+  // address if that is higher) and needs init_size bytes from there.
+  const uint64_t run_start = std::max<uint64_t>(bz.header.pref_address, kBzImageLoadAddress);
+  uint64_t run_end = 0;
+  if (__builtin_add_overflow(run_start, uint64_t{bz.header.init_size}, &run_end)) {
+    return Error::Invalid("the kernel's pref_address {:#x} is not a usable address",
+                          bz.header.pref_address);
+  }
   const uint64_t end = std::max(load_end, run_end);
   if (!mem.Write(GuestAddress(kBzImageLoadAddress), bz.protected_mode) ||
       !mem.GetSlice(GuestAddress(run_start), bz.header.init_size)) {

@@ -60,11 +60,11 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
       ->capture_default_str();
   run.add_option("--cpus", raw.cpus, "number of vCPUs (1-254)")
       ->type_name("N")
-      ->check(CheckCpus, "1-254")
+      ->check(CLI::Validator(CheckCpus, ""))
       ->capture_default_str();
   run.add_option("--memory", raw.memory, "guest RAM; a bare number is MiB")
       ->type_name("SIZE")
-      ->check(CheckMemory, "SIZE")
+      ->check(CLI::Validator(CheckMemory, ""))
       ->capture_default_str();
   run.add_flag("--no-hugepages", raw.no_hugepages,
                "back guest RAM with 4 KiB pages only (no transparent huge page advice)");
@@ -72,7 +72,7 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
                "print the time from start to the guest's boot marker (port 0x3f0, value 123)");
   run.add_option("--log-level", raw.log_level, "error, warn, info, debug or trace")
       ->type_name("LEVEL")
-      ->check(CheckLogLevel, "LEVEL")
+      ->check(CLI::Validator(CheckLogLevel, ""))
       ->capture_default_str();
   run.add_option("--kvm-device", config.kvm_path, "KVM device node")
       ->type_name("PATH")
@@ -114,16 +114,14 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv, std::ostre
     out << kVersion << "\n";
     return parsed;
   } catch (const CLI::ParseError& e) {
-    err << "mini-vmm: " << e.what() << "\n";
-    err << "Run 'mini-vmm run --help' for the options.\n";
+    err << "mini-vmm: " << e.what() << " (see mini-vmm run --help)\n";
     parsed.exit_code = kExitUsage;
     return parsed;
   }
   // Checked here rather than with ->required() so that an unknown option is
   // reported as such instead of as a missing --kernel.
   if (parsed.config.kernel_path.empty()) {
-    err << "mini-vmm: --kernel is required\n";
-    err << "Run 'mini-vmm run --help' for the options.\n";
+    err << "mini-vmm: --kernel is required (see mini-vmm run --help)\n";
     parsed.exit_code = kExitUsage;
     return parsed;
   }

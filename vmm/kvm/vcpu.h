@@ -50,7 +50,8 @@ class Vcpu {
   Result<void> SetCpuid(std::span<const kvm_cpuid_entry2> entries);
   // Sets all entries or fails naming the first MSR KVM refused.
   Result<void> SetMsrs(std::span<const kvm_msr_entry> entries);
-  // Reads the given MSR indices; entries KVM cannot read are left out.
+  // Reads the given MSR indices; KVM stops at the first it cannot read, so
+  // the result may be a prefix of `indices`.
   Result<std::vector<kvm_msr_entry>> GetMsrs(std::span<const uint32_t> indices) const;
   Result<kvm_mp_state> GetMpState() const;
   Result<void> SetGuestDebug(const kvm_guest_debug& debug);

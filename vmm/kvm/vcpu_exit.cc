@@ -24,9 +24,10 @@ VcpuExit DecodeMmio(kvm_run& run) {
 
 VcpuExit DecodeInternalError(const kvm_run& run) {
   const auto& internal = run.internal;
-  const size_t n = std::min<size_t>(internal.ndata, std::size(internal.data));
-  return InternalErrorExit{internal.suberror,
-                           std::vector<uint64_t>(internal.data, internal.data + n)};
+  InternalErrorExit exit{internal.suberror, {}, 0};
+  exit.count = std::min<uint32_t>(internal.ndata, static_cast<uint32_t>(exit.words.size()));
+  std::copy_n(internal.data, exit.count, exit.words.begin());
+  return exit;
 }
 
 }  // namespace

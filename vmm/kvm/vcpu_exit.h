@@ -4,10 +4,10 @@
 
 #include <linux/kvm.h>
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <variant>
-#include <vector>
 
 namespace mini_vmm::kvm {
 
@@ -38,7 +38,9 @@ struct FailEntryExit {
 };
 struct InternalErrorExit {
   uint32_t suberror;
-  std::vector<uint64_t> data;
+  std::array<uint64_t, 16> words;  // kvm_run::internal.data
+  uint32_t count;                  // Valid words (ndata, at most 16).
+  std::span<const uint64_t> data() const { return {words.data(), count}; }
 };
 // KVM_SYSTEM_EVENT_{SHUTDOWN,RESET,CRASH}, e.g. a PSCI call or a Hyper-V
 // crash MSR write.

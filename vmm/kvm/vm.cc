@@ -3,9 +3,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "vmm/base/log.h"
+#include "vmm/kvm/kvm_abi.h"
 
 namespace mini_vmm::kvm {
 namespace {
@@ -157,6 +159,16 @@ Result<void> Vm::SetIrqLine(uint32_t gsi, bool level) {
   irq.level = level ? 1 : 0;
   if (::ioctl(fd(), KVM_IRQ_LINE, &irq) != 0) {
     return Error::Errno(errno, "KVM_IRQ_LINE for GSI {} failed", gsi);
+  }
+  return {};
+}
+
+Result<void> Vm::SetGsiRouting(std::span<const kvm_irq_routing_entry> routes) {
+  abi::FlexBuffer<abi::IrqRoutingHeader, kvm_irq_routing_entry> buffer(routes.size());
+  buffer.header()->nr = static_cast<uint32_t>(routes.size());
+  std::copy(routes.begin(), routes.end(), buffer.entries());
+  if (::ioctl(fd(), abi::kSetGsiRouting, buffer.data()) != 0) {
+    return Error::Errno(errno, "cannot set the GSI routing table ({} routes)", routes.size());
   }
   return {};
 }

@@ -128,6 +128,8 @@ class Vm {
   Result<IrqFd> RegisterIrqFd(const EventFd& fd, uint32_t gsi, const EventFd* resample = nullptr);
   // Sets a GSI's level (KVM_IRQ_LINE).
   Result<void> SetIrqLine(uint32_t gsi, bool level);
+  // Replaces the whole GSI routing table (KVM_SET_GSI_ROUTING).
+  Result<void> SetGsiRouting(std::span<const kvm_irq_routing_entry> routes);
 
   Result<Vcpu> CreateVcpu(uint32_t id);
 

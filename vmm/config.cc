@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
 
 namespace mini_vmm {
@@ -29,7 +30,13 @@ uint64_t HostMemoryBytes() {
 }  // namespace
 
 Result<void> ValidateConfig(const VmConfig& config) {
-  TRY(CheckReadableFile(config.kernel_path, "kernel image"));
+  {
+    MappedFile kernel = TRY(MappedFile::Open(config.kernel_path, "kernel image"));
+    if (auto format = firmware::linux_boot::CheckKernelImage(kernel.bytes()); !format.ok()) {
+      return Error::Invalid("kernel image \"{}\": {}", config.kernel_path,
+                            format.error().ToString());
+    }
+  }
   if (config.initrd_path) TRY(CheckReadableFile(*config.initrd_path, "initrd"));
   if (config.memory_bytes < kMinMemory) {
     return Error::Invalid("--memory {} MiB is too small: a Linux guest needs at least {} MiB",

@@ -62,7 +62,11 @@ struct Dispatcher {
   ExitOutcome operator()(const kvm::InterruptedExit&) const { return {}; }
   ExitOutcome operator()(const kvm::DebugExit&) const { return {}; }
   ExitOutcome operator()(const kvm::ShutdownExit&) const {
-    return Crash("triple fault: the guest hit an exception it could not handle");
+    // AMD SVM reinitializes the VMCB on a shutdown intercept, so on AMD
+    // hosts the state read afterwards is the reset state, not the fault's.
+    return Crash(
+        "triple fault: the guest hit an exception it could not handle (on AMD hosts KVM resets "
+        "the vCPU at a triple fault: the registers below may be the reset state)");
   }
   ExitOutcome operator()(const kvm::FailEntryExit& e) const {
     return Crash(fmt::format("KVM could not enter the guest (hardware reason {:#x} on CPU {})",

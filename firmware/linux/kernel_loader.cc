@@ -58,6 +58,15 @@ Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t>
   return LoadBzImage(mem, image);
 }
 
+Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image) {
+  if (LooksLikeElf(image)) {
+    TRY(ParseElfKernel(image));
+    return KernelFormat::kElf;
+  }
+  TRY(ParseBzImage(image));
+  return KernelFormat::kBzImage;
+}
+
 Result<uint64_t> ChooseInitrdAddress(uint64_t initrd_size, const LoadedKernel& kernel,
                                      uint64_t ram_end) {
   const uint64_t limit = std::min<uint64_t>(ram_end, uint64_t{kernel.header.initrd_addr_max} + 1);

@@ -31,6 +31,10 @@ struct LoadedKernel {
 
 Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image);
 
+// The format checks LoadKernel starts with, without guest memory: for
+// validating a configuration before any VM exists.
+Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image);
+
 // The highest page-aligned address where `initrd_size` bytes fit above the
 // kernel and below both `ram_end` (end of RAM below 4 GiB) and the kernel's
 // initrd_addr_max. Fails, naming the sizes, if they do not fit.

@@ -109,14 +109,15 @@ std::optional<std::span<uint8_t>> GuestMemory::GetSlice(GuestAddress addr,
 bool GuestMemory::Read(GuestAddress addr, std::span<uint8_t> out) const noexcept {
   auto slice = GetSlice(addr, out.size());
   if (!slice) return false;
-  std::memcpy(out.data(), slice->data(), out.size());
+  // memcpy with a null pointer is undefined even for 0 bytes.
+  if (!out.empty()) std::memcpy(out.data(), slice->data(), out.size());
   return true;
 }
 
 bool GuestMemory::Write(GuestAddress addr, std::span<const uint8_t> in) const noexcept {
   auto slice = GetSlice(addr, in.size());
   if (!slice) return false;
-  std::memcpy(slice->data(), in.data(), in.size());
+  if (!in.empty()) std::memcpy(slice->data(), in.data(), in.size());
   return true;
 }
 

@@ -14,7 +14,7 @@
 #include "vmm/base/log.h"
 #include "vmm/boot_setup.h"
 #include "vmm/console/terminal.h"
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/vcpu_runner.h"
 
 namespace mini_vmm {

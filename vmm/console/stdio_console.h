@@ -12,7 +12,7 @@
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
 #include "vmm/console/escape.h"
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/stop_signal.h"
 
 namespace mini_vmm::console {

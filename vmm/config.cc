@@ -1,11 +1,16 @@
 #include "vmm/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
+#include "vmm/base/unique_fd.h"
 
 namespace mini_vmm {
 namespace {
@@ -27,6 +32,47 @@ uint64_t HostMemoryBytes() {
   return 0;
 }
 
+struct FileId {
+  dev_t device;
+  ino_t inode;
+};
+
+// A disk must be a readable (and, unless read-only, writable) regular file
+// or block device; returns its identity for the duplicate check.
+Result<FileId> CheckDisk(const cli::DiskConfig& disk) {
+  const int flags = (disk.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  UniqueFd fd(::open(disk.path.c_str(), flags));
+  if (!fd.valid()) {
+    return Error::Errno(errno, "cannot open disk image \"{}\"{}", disk.path,
+                        disk.read_only ? "" : " for writing");
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error::Errno(errno, "cannot stat \"{}\"", disk.path);
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    return Error::Invalid("disk image \"{}\" is not a regular file or block device", disk.path);
+  }
+  return FileId{st.st_dev, st.st_ino};
+}
+
+Result<void> ValidateDisks(const std::vector<cli::DiskConfig>& disks) {
+  std::vector<std::pair<FileId, const cli::DiskConfig*>> seen;
+  for (const cli::DiskConfig& disk : disks) {
+    const FileId id = TRY(CheckDisk(disk));
+    for (const auto& [other_id, other] : seen) {
+      const bool same = other_id.device == id.device && other_id.inode == id.inode;
+      // Two writers (or a writer and a reader) of one image would corrupt
+      // it or see torn data; two read-only views are harmless.
+      if (same && !(disk.read_only && other->read_only)) {
+        return Error::Invalid("disk image \"{}\" is given twice (as \"{}\"); a writable image "
+                              "can be attached only once",
+                              disk.path, other->path);
+      }
+    }
+    seen.emplace_back(id, &disk);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> ValidateConfig(const VmConfig& config) {
@@ -45,6 +91,7 @@ Result<void> ValidateConfig(const VmConfig& config) {
   if (config.memory_bytes % kMiB != 0) {
     return Error::Invalid("--memory must be a whole number of MiB");
   }
+  TRY(ValidateDisks(config.disks));
   const uint64_t host = HostMemoryBytes();
   if (host != 0 && config.memory_bytes > host) {
     return Error::Invalid("--memory {} MiB is more than this host's {} MiB of RAM",

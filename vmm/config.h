@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vmm/base/log.h"
 #include "vmm/base/result.h"
+#include "vmm/cli/disk_option.h"
 
 namespace mini_vmm {
 
@@ -22,6 +24,8 @@ struct VmConfig {
   bool boot_timer = false;
   LogLevel log_level = LogLevel::kWarn;
   std::string kvm_path = "/dev/kvm";
+  // virtio-blk disks, in the order given (the guest sees vda, vdb, ...).
+  std::vector<cli::DiskConfig> disks;
 };
 
 // Checks everything that can be checked before creating the VM: the files

@@ -13,6 +13,7 @@
 //   0x1_0000_0000 RAM above 3 GiB continues here
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace mini_vmm::arch::x86_64 {
@@ -52,6 +53,10 @@ inline constexpr uint64_t kTssAddress = 0xfffb'd000;
 // in-kernel IOAPIC has 24 pins.
 inline constexpr uint32_t kSerialGsi = 4;
 inline constexpr uint32_t kIoapicPins = 24;
+// GSIs for virtio-mmio devices, in slot order: the ISA IRQs no legacy
+// device uses, then the IOAPIC-only pins 16-23 (edge, active-high).
+inline constexpr std::array<uint32_t, 18> kVirtioMmioGsis = {5,  6,  7,  9,  10, 11, 12, 13, 14,
+                                                             15, 16, 17, 18, 19, 20, 21, 22, 23};
 
 // The boot GDT: null, 64-bit code, data, TSS.
 inline constexpr uint16_t kBootCodeSelector = 0x08;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "vmm/cli/disk_option.h"
 #include "vmm/cli/size.h"
 
 namespace mini_vmm::cli {
@@ -15,6 +16,8 @@ constexpr uint32_t kMaxCpus = 254;  // xAPIC IDs; the MP table and MADT use 8-bi
 constexpr const char* kFooter = R"(Examples:
   mini-vmm run --kernel images/out/vmlinuz --initrd images/out/initramfs.cpio.gz \
       --cmdline "console=ttyS0 quiet" --cpus 2 --memory 512M
+  mini-vmm run --kernel bzImage --disk path=rootfs.img \
+      --disk path=data.img,readonly=on,serial=data0 --cmdline "console=ttyS0 root=/dev/vda"
 
 The serial console is on this terminal (raw mode while it runs). Press
 Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A to the guest.
@@ -44,6 +47,7 @@ std::string CheckLogLevel(const std::string& text) {
 }
 
 struct RawOptions {
+  std::vector<std::string> disks;
   std::string memory = "512M";
   std::string cpus = "1";
   std::string log_level = "warn";
@@ -74,12 +78,22 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
       ->type_name("LEVEL")
       ->check(CLI::Validator(CheckLogLevel, ""))
       ->capture_default_str();
+  run.add_option("--disk", raw.disks,
+                 "a virtio-blk disk: path=FILE[,readonly=on|off][,serial=ID]; repeat for more")
+      ->type_name("SPEC")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            auto disk = ParseDiskOption(text);
+            return disk.ok() ? std::string() : disk.error().ToString();
+          },
+          ""));
   run.add_option("--kvm-device", config.kvm_path, "KVM device node")
       ->type_name("PATH")
       ->capture_default_str();
 }
 
 void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
+  for (const std::string& text : raw.disks) config.disks.push_back(*ParseDiskOption(text));
   config.memory_bytes = *ParseMemorySize(raw.memory);
   config.cpus = static_cast<uint32_t>(std::stoul(raw.cpus));
   config.hugepages = !raw.no_hugepages;

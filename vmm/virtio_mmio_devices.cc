@@ -1,0 +1,76 @@
+#include "vmm/virtio_mmio_devices.h"
+
+#include <linux/virtio_mmio.h>
+
+#include <fmt/core.h>
+
+#include "arch/x86_64/layout.h"
+
+namespace mini_vmm {
+namespace {
+
+namespace x86 = arch::x86_64;
+
+}  // namespace
+
+Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device) {
+  const size_t index = slots_.size();
+  if (index >= x86::kVirtioMmioGsis.size()) {
+    return Error::Invalid("too many virtio devices (at most {})", x86::kVirtioMmioGsis.size());
+  }
+  auto slot = std::make_unique<Slot>();
+  slot->base = x86::kVirtioMmioBase + index * x86::kVirtioMmioStride;
+  slot->gsi = x86::kVirtioMmioGsis[index];
+
+  slot->interrupt = std::make_unique<devices::IrqFdInterrupt>(TRY(EventFd::Create()));
+  slot->irqfd.emplace(TRY(vm_.RegisterIrqFd(slot->interrupt->eventfd(), slot->gsi)));
+
+  std::vector<EventFd> queue_events;
+  for (size_t q = 0; q < device->queue_max_sizes().size(); ++q) {
+    queue_events.push_back(TRY(EventFd::Create()));
+  }
+  slot->transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory_,
+                                                            std::move(queue_events),
+                                                            *slot->interrupt);
+  const auto& events = slot->transport->queue_events();
+  for (size_t q = 0; q < events.size(); ++q) {
+    slot->doorbells.push_back(TRY(vm_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
+                                                      slot->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+                                                      sizeof(uint32_t), q)));
+  }
+  TRY(mmio_bus_.Insert(slot->transport, slot->base, virtio::MmioTransport::kWindowSize));
+  slots_.push_back(std::move(slot));
+  return {};
+}
+
+std::vector<firmware::acpi::VirtioMmioDevice> VirtioMmioDevices::AcpiDescriptions() const {
+  std::vector<firmware::acpi::VirtioMmioDevice> out;
+  for (const auto& slot : slots_) {
+    out.push_back({slot->base, virtio::MmioTransport::kWindowSize, slot->gsi});
+  }
+  return out;
+}
+
+std::string VirtioMmioDevices::KernelParameters() const {
+  std::string out;
+  for (const auto& slot : slots_) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("virtio_mmio.device={}K@{:#x}:{}", virtio::MmioTransport::kWindowSize >> 10,
+                       slot->base, slot->gsi);
+  }
+  return out;
+}
+
+bool HasKernelParameter(std::string_view cmdline, std::string_view param) {
+  size_t pos = 0;
+  while ((pos = cmdline.find(param, pos)) != std::string_view::npos) {
+    const bool starts = pos == 0 || cmdline[pos - 1] == ' ';
+    const size_t end = pos + param.size();
+    const bool ends = end == cmdline.size() || cmdline[end] == ' ';
+    if (starts && ends) return true;
+    pos = end;
+  }
+  return false;
+}
+
+}  // namespace mini_vmm

@@ -1,0 +1,58 @@
+// VirtioMmioDevices: puts virtio devices on the MMIO bus, one virtio-mmio
+// window and GSI each, with the doorbells as KVM ioeventfds (datamatch =
+// queue index, so a kick never returns to the vCPU thread) and the
+// interrupt as a KVM irqfd. Also describes the devices for the guest: ACPI
+// DSDT entries, and virtio_mmio.device= parameters for acpi=off boots.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "devices/bus/bus.h"
+#include "devices/bus/interrupt.h"
+#include "devices/virtio/device.h"
+#include "devices/virtio/transport/mmio.h"
+#include "firmware/acpi/tables.h"
+#include "vmm/base/result.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/memory/guest_memory.h"
+
+namespace mini_vmm {
+
+class VirtioMmioDevices {
+ public:
+  VirtioMmioDevices(kvm::Vm& vm, devices::Bus& mmio_bus, const GuestMemory& memory)
+      : vm_(vm), mmio_bus_(mmio_bus), memory_(memory) {}
+
+  // Fails if no slot is left or KVM refuses a registration.
+  Result<void> Add(std::shared_ptr<virtio::VirtioDevice> device);
+
+  std::vector<firmware::acpi::VirtioMmioDevice> AcpiDescriptions() const;
+  // "virtio_mmio.device=4K@0xd0000000:5 ..." (empty without devices).
+  std::string KernelParameters() const;
+
+ private:
+  // Member order is teardown order reversed: doorbells are deassigned
+  // before the transport (and the eventfds it owns) go, the transport stops
+  // its device before the irqfd and its eventfd go.
+  struct Slot {
+    uint64_t base = 0;
+    uint32_t gsi = 0;
+    std::unique_ptr<devices::IrqFdInterrupt> interrupt;
+    std::optional<kvm::IrqFd> irqfd;
+    std::shared_ptr<virtio::MmioTransport> transport;
+    std::vector<kvm::IoEventFd> doorbells;
+  };
+
+  kvm::Vm& vm_;
+  devices::Bus& mmio_bus_;
+  const GuestMemory& memory_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+// Whether `cmdline` contains `param` as a whole word (e.g. "acpi=off").
+bool HasKernelParameter(std::string_view cmdline, std::string_view param);
+
+}  // namespace mini_vmm

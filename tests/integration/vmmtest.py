@@ -56,9 +56,11 @@ class Run:
             self.returncode, self.stdout[-4000:], self.stderr[-4000:])
 
 
-def run_vmm(args, timeout=BOOT_TIMEOUT, stdin=subprocess.DEVNULL):
-    """Runs mini-vmm with `args` to completion (stdin not a tty)."""
-    proc = subprocess.run([VMM] + args, stdin=stdin, capture_output=True, timeout=timeout)
+def run_vmm(args, timeout=BOOT_TIMEOUT, stdin=subprocess.DEVNULL, prefix=()):
+    """Runs mini-vmm with `args` to completion (stdin not a tty); `prefix`
+    is a wrapper command such as setpriv."""
+    proc = subprocess.run(list(prefix) + [VMM] + args, stdin=stdin, capture_output=True,
+                          timeout=timeout)
     return Run(proc.returncode, proc.stdout.decode(errors="replace"),
                proc.stderr.decode(errors="replace"))
 

@@ -1,5 +1,4 @@
 // Test doubles and port helpers shared by the legacy-device tests.
-// (CountingInterrupt is generic; it could move to tests/support/.)
 #pragma once
 
 #include <atomic>
@@ -11,22 +10,14 @@
 #include "devices/bus/bus_device.h"
 #include "devices/bus/interrupt.h"
 #include "devices/legacy/byte_sink.h"
+#include "tests/support/counting_interrupt.h"
 
 namespace mini_vmm::devices::testing {
 
-// Counts edges.
-class CountingInterrupt final : public EdgeInterrupt {
- public:
-  void Trigger() noexcept override { ++count; }
-  int count = 0;
-};
-
-// Counts edges; safe to trigger from several threads.
-class AtomicCountingInterrupt final : public EdgeInterrupt {
- public:
-  void Trigger() noexcept override { count.fetch_add(1, std::memory_order_relaxed); }
-  std::atomic<int> count{0};
-};
+// The counting interrupt fakes live in tests/support/ (the virtio tests use
+// them too); these names keep the legacy tests unchanged.
+using mini_vmm::testing::AtomicCountingInterrupt;
+using mini_vmm::testing::CountingInterrupt;
 
 // Keeps every byte written. Thread-safe; read the fields once writers stop.
 class RecordingSink final : public ByteSink {

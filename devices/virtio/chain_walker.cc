@@ -28,15 +28,19 @@ class Walker {
     bool in_indirect = false;
     for (;;) {
       if (index >= current.size() / kDescriptorSize) return ChainError::kNextOutOfRange;
-      // TTL: every descriptor visited counts, so a cycle ends here.
-      if (++visited_ > options_.queue_size) return ChainError::kTooLong;
       const vring_desc desc = ReadDescriptor(current, index);
       if (desc.flags & VRING_DESC_F_INDIRECT) {
+        // The descriptor pointing at a table is not a buffer and does not
+        // count against the TTL: Linux fills a table of seg_max + 2 = queue
+        // size entries for its largest requests. Nesting is refused, so this
+        // happens at most once per chain.
         if (auto error = EnterIndirect(desc, in_indirect, current)) return *error;
         in_indirect = true;
         index = 0;
         continue;
       }
+      // TTL: every buffer descriptor counts, so a cycle ends here.
+      if (++visited_ > options_.queue_size) return ChainError::kTooLong;
       if (auto error = AddBuffer(desc)) return *error;
       if ((desc.flags & VRING_DESC_F_NEXT) == 0) break;
       index = desc.next;

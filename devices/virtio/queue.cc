@@ -124,6 +124,8 @@ std::optional<DescriptorChain> Queue::Pop() {
 
 void Queue::AddUsed(DescriptorChain&& chain, uint32_t written) {
   VMM_CHECK(active());
+  // §2.7.8.2: the device MUST NOT report more bytes than the chain can take.
+  VMM_CHECK(written <= chain.writable_bytes());
   const uint16_t slot = static_cast<uint16_t>(next_used_ & (size_ - 1));
   const uint32_t element[2] = {chain.head(), written};
   std::memcpy(used_ + kRingHeader + kUsedElement * slot, element, sizeof(element));
@@ -137,7 +139,7 @@ bool Queue::ShouldNotifyDriver() {
   if (!active()) return false;
   // Our used->idx store must be ordered before reading the driver's
   // suppression state, or we could miss a driver that just re-enabled
-  // interrupts (the classic lost-wakeup; §2.7.10 and Linux's
+  // interrupts (the classic lost-wakeup; §2.7.7 and Linux's
   // virtqueue_kick_prepare use a full barrier here too).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!event_idx_) {

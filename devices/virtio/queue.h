@@ -69,7 +69,7 @@ class Queue {
   // Returns `chain` to the driver with `written` bytes written into it.
   void AddUsed(DescriptorChain&& chain, uint32_t written);
   // After AddUsed calls: whether the driver asked to be interrupted for them
-  // (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX, §2.7.10).
+  // (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX, §2.7.7).
   bool ShouldNotifyDriver();
 
   // Ask the driver not to notify (kick) us / to notify again. Enable returns

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "firmware/acpi/tables.h"
@@ -14,6 +15,9 @@
 namespace mini_vmm {
 
 struct PlatformDescription {
+  // The kernel command line as the guest gets it (the user's, plus what the
+  // platform adds, e.g. virtio_mmio.device= for acpi=off boots).
+  std::string cmdline;
   uint32_t num_cpus = 1;
   uint8_t ioapic_id = 0;
   std::vector<firmware::acpi::VirtioMmioDevice> virtio_mmio;

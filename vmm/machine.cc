@@ -11,6 +11,7 @@
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/vcpu_setup.h"
+#include "devices/virtio/blk/block_device.h"
 #include "vmm/base/log.h"
 #include "vmm/boot_setup.h"
 #include "vmm/console/terminal.h"
@@ -76,11 +77,8 @@ Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   TRY(machine->MapMemory());
   TRY(machine->CreateDevices());
 
-  PlatformDescription platform;
-  platform.num_cpus = config.cpus;
-  // The IOAPIC's ID follows the CPUs' APIC IDs, as on real boards.
-  platform.ioapic_id = static_cast<uint8_t>(config.cpus);
-  const BootEntry boot = TRY(SetUpLinuxBoot(machine->memory_, config, platform));
+  const BootEntry boot =
+      TRY(SetUpLinuxBoot(machine->memory_, config, machine->DescribePlatform()));
   TRY(machine->CreateVcpus(boot.entry, boot.boot_params));
   return machine;
 }
@@ -96,7 +94,38 @@ Result<void> Machine::MapMemory() {
 Result<void> Machine::CreateDevices() {
   legacy_.emplace(TRY(CreateLegacyDevices(LegacyWiring{vm_, pio_bus_, stop_, console_output_,
                                                  console_room_, config_.boot_timer})));
+  virtio_.emplace(vm_, mmio_bus_, memory_);
+  TRY(CreateDisks());
   return {};
+}
+
+Result<void> Machine::CreateDisks() {
+  for (size_t i = 0; i < config_.disks.size(); ++i) {
+    const cli::DiskConfig& disk = config_.disks[i];
+    virtio::blk::DiskImage image = TRY(virtio::blk::DiskImage::Open(
+        {.path = disk.path, .read_only = disk.read_only, .serial = disk.serial}));
+    auto device = TRY(virtio::blk::BlockDevice::Create(
+        std::move(image), {.name = "virtio-blk" + std::to_string(i)}));
+    TRY(virtio_->Add(std::move(device)));
+  }
+  return {};
+}
+
+PlatformDescription Machine::DescribePlatform() const {
+  PlatformDescription platform;
+  platform.cmdline = config_.cmdline;
+  // Without ACPI there is no DSDT to announce virtio-mmio devices in; kernels
+  // built with VIRTIO_MMIO_CMDLINE_DEVICES take them from the command line
+  // (QEMU microvm does the same). With ACPI they would be announced twice.
+  const std::string mmio = virtio_->KernelParameters();
+  if (!mmio.empty() && HasKernelParameter(config_.cmdline, "acpi=off")) {
+    platform.cmdline += " " + mmio;
+  }
+  platform.num_cpus = config_.cpus;
+  // The IOAPIC's ID follows the CPUs' APIC IDs, as on real boards.
+  platform.ioapic_id = static_cast<uint8_t>(config_.cpus);
+  platform.virtio_mmio = virtio_->AcpiDescriptions();
+  return platform;
 }
 
 Result<void> Machine::CreateVcpus(uint64_t entry, uint64_t boot_params) {

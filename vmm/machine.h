@@ -14,6 +14,7 @@
 #include "devices/bus/bus.h"
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
+#include "vmm/boot_setup.h"
 #include "vmm/config.h"
 #include "vmm/console/stdio_console.h"
 #include "vmm/kvm/kvm.h"
@@ -22,6 +23,7 @@
 #include "vmm/legacy_devices.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/stop_signal.h"
+#include "vmm/virtio_mmio_devices.h"
 
 namespace mini_vmm {
 
@@ -43,6 +45,8 @@ class Machine {
 
   Result<void> MapMemory();
   Result<void> CreateDevices();
+  Result<void> CreateDisks();
+  PlatformDescription DescribePlatform() const;
   Result<void> CreateVcpus(uint64_t entry, uint64_t boot_params);
 
   VmConfig config_;
@@ -57,6 +61,8 @@ class Machine {
   EventFd console_room_;
   console::FdSink console_output_;
   std::optional<LegacyDevices> legacy_;
+  // After memory_: device I/O threads stop before guest RAM is unmapped.
+  std::optional<VirtioMmioDevices> virtio_;
   std::vector<kvm::Vcpu> vcpus_;
 };
 

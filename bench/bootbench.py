@@ -25,9 +25,12 @@ CMDLINE = "console=ttyS0 reboot=k panic=-1 quiet io_delay=none"
 
 
 def smaps_rss_kib(pid, guest_ram_bytes, ram_name):
-    """(total RSS, RSS of the guest RAM mapping) in KiB."""
+    """(total RSS, RSS of the guest RAM mapping, private RSS outside guest
+    RAM) in KiB. Private (Private_Clean + Private_Dirty) leaves out shared
+    library pages that every process on the host shares."""
     total = 0
     ram = 0
+    private = 0
     current_is_ram = False
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
@@ -45,7 +48,9 @@ def smaps_rss_kib(pid, guest_ram_bytes, ram_name):
                 total += kib
                 if current_is_ram:
                     ram += kib
-    return total, ram
+            elif fields[0] in ("Private_Clean:", "Private_Dirty:") and not current_is_ram:
+                private += int(fields[1])
+    return total, ram, private
 
 
 def wait_for_marker_minivmm(proc, deadline):
@@ -107,11 +112,11 @@ def run_one(vmm, args, kernel, initrd, memory_mib, cpus, timeout):
             if not ok:
                 raise RuntimeError("%s: no boot marker (exit %s): %s" % (
                     vmm, proc.poll(), proc.stderr.read().decode(errors="replace")[-2000:]))
-            total, ram = smaps_rss_kib(proc.pid, memory_mib << 20, ram_name)
+            total, ram, private = smaps_rss_kib(proc.pid, memory_mib << 20, ram_name)
         finally:
             proc.kill()
             proc.wait()
-        return elapsed, total - ram
+        return elapsed, total - ram, private
 
 
 def main():
@@ -132,17 +137,20 @@ def main():
         # Alternate which goes first, so neither always gets the fresher L1.
         order = ["mini-vmm", "qemu-microvm"] if i % 2 == 0 else ["qemu-microvm", "mini-vmm"]
         for vmm in order:
-            seconds, rss_kib = run_one(vmm, args, args.kernel, args.initrd, args.memory,
-                                       args.cpus, args.timeout)
-            results[vmm].append({"seconds": seconds, "rss_outside_ram_kib": rss_kib})
-            print("run %d %-13s boot-to-marker %6.2f s   RSS outside guest RAM %6.0f KiB"
-                  % (i + 1, vmm, seconds, rss_kib), flush=True)
+            seconds, rss_kib, private_kib = run_one(vmm, args, args.kernel, args.initrd,
+                                                    args.memory, args.cpus, args.timeout)
+            results[vmm].append({"seconds": seconds, "rss_outside_ram_kib": rss_kib,
+                                 "private_outside_ram_kib": private_kib})
+            print("run %d %-13s boot-to-marker %6.2f s   outside guest RAM: RSS %6.0f KiB,"
+                  " private %6.0f KiB" % (i + 1, vmm, seconds, rss_kib, private_kib), flush=True)
 
     summary = {}
     for vmm, runs in results.items():
         summary[vmm] = {
             "median_seconds": statistics.median(r["seconds"] for r in runs),
             "median_rss_outside_ram_kib": statistics.median(r["rss_outside_ram_kib"] for r in runs),
+            "median_private_outside_ram_kib":
+                statistics.median(r["private_outside_ram_kib"] for r in runs),
             "runs": runs,
         }
     ratio = summary["mini-vmm"]["median_seconds"] / summary["qemu-microvm"]["median_seconds"]
@@ -152,8 +160,9 @@ def main():
              args.cpus, args.runs))
     for vmm in ("mini-vmm", "qemu-microvm"):
         s = summary[vmm]
-        print("%-13s median boot-to-marker %6.2f s, median RSS outside guest RAM %7.0f KiB"
-              % (vmm, s["median_seconds"], s["median_rss_outside_ram_kib"]))
+        print("%-13s median boot-to-marker %6.2f s; outside guest RAM: RSS %7.0f KiB,"
+              " private %7.0f KiB" % (vmm, s["median_seconds"], s["median_rss_outside_ram_kib"],
+                                      s["median_private_outside_ram_kib"]))
     print("ratio mini-vmm / qemu-microvm boot time: %.2f" % ratio)
     if args.json:
         with open(args.json, "w") as f:

@@ -1,5 +1,6 @@
 // mini-vmm: parse the command line, build the machine, run it, and turn
 // how it ended into the process exit status.
+#include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
@@ -53,10 +54,24 @@ int RunVm(const mini_vmm::VmConfig& config) {
   return ExitCodeFor(reason);
 }
 
+// Every thread mini-vmm starts (vCPUs, device I/O) needs little stack. The
+// 8 MiB default is also large enough for transparent huge pages to back it
+// with a 2 MiB page on hosts with THP "always": 2 MiB of RSS per thread.
+void UseSmallThreadStacks() {
+  constexpr size_t kThreadStackSize = 512 << 10;
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return;
+  if (pthread_attr_setstacksize(&attr, kThreadStackSize) == 0) {
+    pthread_setattr_default_np(&attr);
+  }
+  pthread_attr_destroy(&attr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   mini_vmm::log::MarkProcessStart();
+  UseSmallThreadStacks();
   // Guest output to a closed pipe must not kill the VMM.
   ::signal(SIGPIPE, SIG_IGN);
   const cli::ParsedCommandLine parsed = cli::ParseCommandLine(argc, argv, std::cout, std::cerr);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "arch/x86_64/capstone_loader.h"
 #include "arch/x86_64/layout.h"
 
 namespace mini_vmm::arch::x86_64 {
@@ -70,10 +71,14 @@ std::string Disassemble(std::span<const uint8_t> code, uint64_t address, CpuMode
   const cs_mode cs = mode == CpuMode::kLong64       ? CS_MODE_64
                      : mode == CpuMode::kProtected32 ? CS_MODE_32
                                                      : CS_MODE_16;
+  const CapstoneApi* capstone = Capstone();
   csh handle = 0;
-  if (cs_open(CS_ARCH_X86, cs, &handle) != CS_ERR_OK) return "(capstone unavailable)\n";
+  if (capstone == nullptr || capstone->open(CS_ARCH_X86, cs, &handle) != CS_ERR_OK) {
+    return "(capstone unavailable)\n";
+  }
   cs_insn* insn = nullptr;
-  const size_t count = cs_disasm(handle, code.data(), code.size(), address, max_instructions, &insn);
+  const size_t count =
+      capstone->disasm(handle, code.data(), code.size(), address, max_instructions, &insn);
   std::string out;
   size_t decoded_bytes = 0;
   for (size_t i = 0; i < count; ++i) {
@@ -87,8 +92,8 @@ std::string Disassemble(std::span<const uint8_t> code, uint64_t address, CpuMode
     out += fmt::format("  {:016x}: {:02x} (cannot decode)\n", address + decoded_bytes,
                        code[decoded_bytes]);
   }
-  if (count > 0) cs_free(insn, count);
-  cs_close(&handle);
+  if (count > 0) capstone->free(insn, count);
+  capstone->close(&handle);
   return out;
 }
 

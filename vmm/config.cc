@@ -63,9 +63,10 @@ Result<void> ValidateDisks(const std::vector<cli::DiskConfig>& disks) {
       // Two writers (or a writer and a reader) of one image would corrupt
       // it or see torn data; two read-only views are harmless.
       if (same && !(disk.read_only && other->read_only)) {
-        return Error::Invalid("disk image \"{}\" is given twice (as \"{}\"); a writable image "
-                              "can be attached only once",
-                              disk.path, other->path);
+        return Error::Invalid(
+            "disk image \"{}\" is given twice (as \"{}\"); a writable image "
+            "can be attached only once",
+            disk.path, other->path);
       }
     }
     seen.emplace_back(id, &disk);

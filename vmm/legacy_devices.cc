@@ -22,8 +22,8 @@ void ReportBootMarker(bool boot_timer) {
 Result<void> CreateSerial(const LegacyWiring& w, LegacyDevices& d) {
   EventFd irq = TRY(EventFd::Create());
   d.serial_interrupt = std::make_unique<devices::IrqFdInterrupt>(std::move(irq));
-  d.serial_irqfd.emplace(TRY(w.vm.RegisterIrqFd(d.serial_interrupt->eventfd(),
-                                                arch::x86_64::kSerialGsi)));
+  d.serial_irqfd.emplace(
+      TRY(w.vm.RegisterIrqFd(d.serial_interrupt->eventfd(), arch::x86_64::kSerialGsi)));
   const EventFd* room = &w.console_room;
   d.serial = std::make_shared<devices::Serial>(*d.serial_interrupt, w.console_output,
                                                [room] { room->Signal(); });
@@ -45,15 +45,13 @@ Result<LegacyDevices> CreateLegacyDevices(const LegacyWiring& w) {
   d.rtc = std::make_shared<devices::Rtc>();
   TRY(w.pio.Insert(d.rtc, devices::Rtc::kIndexPort, devices::Rtc::kPortCount));
 
-  d.acpi_pm = std::make_shared<devices::AcpiPm>(
-      [stop] { stop->Request(StopReason::kPowerOff); },
-      [stop] { stop->Request(StopReason::kReset); });
+  d.acpi_pm = std::make_shared<devices::AcpiPm>([stop] { stop->Request(StopReason::kPowerOff); },
+                                                [stop] { stop->Request(StopReason::kReset); });
   TRY(w.pio.Insert(d.acpi_pm, devices::AcpiPm::kDefaultBase, devices::AcpiPm::kPortCount));
 
   const bool boot_timer = w.boot_timer;
-  d.boot_marker = std::make_shared<devices::BootMarker>([boot_timer] {
-    ReportBootMarker(boot_timer);
-  });
+  d.boot_marker =
+      std::make_shared<devices::BootMarker>([boot_timer] { ReportBootMarker(boot_timer); });
   TRY(w.pio.Insert(d.boot_marker, devices::BootMarker::kPort, 1));
   return d;
 }

@@ -12,10 +12,10 @@
 #include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "devices/virtio/blk/block_device.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/base/log.h"
 #include "vmm/boot_setup.h"
 #include "vmm/console/terminal.h"
-#include "vmm/base/event_loop.h"
 #include "vmm/vcpu_runner.h"
 
 namespace mini_vmm {
@@ -51,8 +51,8 @@ Result<UniqueFd> BlockTerminationSignals() {
 
 }  // namespace
 
-Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory memory,
-                 EventFd stop, EventFd console_room)
+Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory memory, EventFd stop,
+                 EventFd console_room)
     : config_(config),
       kvm_(std::move(kvm)),
       vm_(std::move(vm)),
@@ -77,23 +77,21 @@ Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   TRY(machine->MapMemory());
   TRY(machine->CreateDevices());
 
-  const BootEntry boot =
-      TRY(SetUpLinuxBoot(machine->memory_, config, machine->DescribePlatform()));
+  const BootEntry boot = TRY(SetUpLinuxBoot(machine->memory_, config, machine->DescribePlatform()));
   TRY(machine->CreateVcpus(boot.entry, boot.boot_params));
   return machine;
 }
 
 Result<void> Machine::MapMemory() {
   for (const GuestRegion& region : memory_.regions()) {
-    memslots_.push_back(
-        TRY(vm_.AddMemslot(region.start(), region.size(), region.host_address())));
+    memslots_.push_back(TRY(vm_.AddMemslot(region.start(), region.size(), region.host_address())));
   }
   return {};
 }
 
 Result<void> Machine::CreateDevices() {
-  legacy_.emplace(TRY(CreateLegacyDevices(LegacyWiring{vm_, pio_bus_, stop_, console_output_,
-                                                 console_room_, config_.boot_timer})));
+  legacy_.emplace(TRY(CreateLegacyDevices(
+      LegacyWiring{vm_, pio_bus_, stop_, console_output_, console_room_, config_.boot_timer})));
   virtio_.emplace(vm_, mmio_bus_, memory_);
   TRY(CreateDisks());
   return {};
@@ -104,8 +102,8 @@ Result<void> Machine::CreateDisks() {
     const cli::DiskConfig& disk = config_.disks[i];
     virtio::blk::DiskImage image = TRY(virtio::blk::DiskImage::Open(
         {.path = disk.path, .read_only = disk.read_only, .serial = disk.serial}));
-    auto device = TRY(virtio::blk::BlockDevice::Create(
-        std::move(image), {.name = "virtio-blk" + std::to_string(i)}));
+    auto device = TRY(virtio::blk::BlockDevice::Create(std::move(image),
+                                                       {.name = "virtio-blk" + std::to_string(i)}));
     TRY(virtio_->Add(std::move(device)));
   }
   return {};

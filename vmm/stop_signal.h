@@ -13,10 +13,10 @@ namespace mini_vmm {
 
 enum class StopReason {
   kNone,
-  kPowerOff,   // ACPI S5.
-  kReset,      // i8042 pulse, ACPI reset register, KVM reset event.
-  kUserQuit,   // Ctrl-A x or a signal to mini-vmm.
-  kCrash,      // Triple fault, entry failure, internal error.
+  kPowerOff,  // ACPI S5.
+  kReset,     // i8042 pulse, ACPI reset register, KVM reset event.
+  kUserQuit,  // Ctrl-A x or a signal to mini-vmm.
+  kCrash,     // Triple fault, entry failure, internal error.
 };
 
 const char* StopReasonName(StopReason reason);

@@ -1,8 +1,7 @@
 #include "vmm/virtio_mmio_devices.h"
 
-#include <linux/virtio_mmio.h>
-
 #include <fmt/core.h>
+#include <linux/virtio_mmio.h>
 
 #include "arch/x86_64/layout.h"
 
@@ -29,14 +28,13 @@ Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device
   for (size_t q = 0; q < device->queue_max_sizes().size(); ++q) {
     queue_events.push_back(TRY(EventFd::Create()));
   }
-  slot->transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory_,
-                                                            std::move(queue_events),
-                                                            *slot->interrupt);
+  slot->transport = std::make_shared<virtio::MmioTransport>(
+      std::move(device), memory_, std::move(queue_events), *slot->interrupt);
   const auto& events = slot->transport->queue_events();
   for (size_t q = 0; q < events.size(); ++q) {
-    slot->doorbells.push_back(TRY(vm_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
-                                                      slot->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-                                                      sizeof(uint32_t), q)));
+    slot->doorbells.push_back(
+        TRY(vm_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
+                                slot->base + VIRTIO_MMIO_QUEUE_NOTIFY, sizeof(uint32_t), q)));
   }
   TRY(mmio_bus_.Insert(slot->transport, slot->base, virtio::MmioTransport::kWindowSize));
   slots_.push_back(std::move(slot));

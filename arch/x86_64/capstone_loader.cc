@@ -11,7 +11,7 @@ namespace {
 
 // Debian ships capstone 4 (libcapstone4); newer distributions 5.
 constexpr std::array<const char*, 3> kLibraryNames = {"libcapstone.so.4", "libcapstone.so.5",
-                                                       "libcapstone.so"};
+                                                      "libcapstone.so"};
 
 template <typename Fn>
 bool Resolve(void* handle, const char* symbol, Fn* out) {

@@ -11,8 +11,8 @@
 namespace mini_vmm::arch::x86_64 {
 
 struct CpuidOptions {
-  uint32_t cpu_index = 0;  // Also the vCPU's APIC ID.
-  uint32_t num_cpus = 1;   // One package of num_cpus cores, one thread each.
+  uint32_t cpu_index = 0;     // Also the vCPU's APIC ID.
+  uint32_t num_cpus = 1;      // One package of num_cpus cores, one thread each.
   bool tsc_deadline = false;  // KVM_CAP_TSC_DEADLINE_TIMER: the LAPIC emulates it.
 };
 

@@ -49,16 +49,15 @@ std::string FormatRegisters(const kvm_regs& r, const kvm_sregs& s) {
   std::string out;
   out += fmt::format("RIP={:016x} RSP={:016x} RBP={:016x} RFLAGS={:08x}\n", r.rip, r.rsp, r.rbp,
                      r.rflags);
-  out += fmt::format("RAX={:016x} RBX={:016x} RCX={:016x} RDX={:016x}\n", r.rax, r.rbx, r.rcx,
-                     r.rdx);
-  out += fmt::format("RSI={:016x} RDI={:016x} R8 ={:016x} R9 ={:016x}\n", r.rsi, r.rdi, r.r8,
-                     r.r9);
-  out += fmt::format("R10={:016x} R11={:016x} R12={:016x} R13={:016x}\n", r.r10, r.r11, r.r12,
-                     r.r13);
+  out +=
+      fmt::format("RAX={:016x} RBX={:016x} RCX={:016x} RDX={:016x}\n", r.rax, r.rbx, r.rcx, r.rdx);
+  out += fmt::format("RSI={:016x} RDI={:016x} R8 ={:016x} R9 ={:016x}\n", r.rsi, r.rdi, r.r8, r.r9);
+  out +=
+      fmt::format("R10={:016x} R11={:016x} R12={:016x} R13={:016x}\n", r.r10, r.r11, r.r12, r.r13);
   out += fmt::format("R14={:016x} R15={:016x}\n", r.r14, r.r15);
-  out += fmt::format("CS={:04x} base={:x} l={} db={}  SS={:04x} DS={:04x} ES={:04x}\n",
-                     s.cs.selector, s.cs.base, s.cs.l, s.cs.db, s.ss.selector, s.ds.selector,
-                     s.es.selector);
+  out +=
+      fmt::format("CS={:04x} base={:x} l={} db={}  SS={:04x} DS={:04x} ES={:04x}\n", s.cs.selector,
+                  s.cs.base, s.cs.l, s.cs.db, s.ss.selector, s.ds.selector, s.es.selector);
   out += fmt::format("CR0={:08x} CR2={:016x} CR3={:016x} CR4={:08x} EFER={:x}\n", s.cr0, s.cr2,
                      s.cr3, s.cr4, s.efer);
   out += fmt::format("GDT={:x}/{:x} IDT={:x}/{:x} APIC base={:x}\n", s.gdt.base, s.gdt.limit,
@@ -68,7 +67,7 @@ std::string FormatRegisters(const kvm_regs& r, const kvm_sregs& s) {
 
 std::string Disassemble(std::span<const uint8_t> code, uint64_t address, CpuMode mode,
                         size_t max_instructions) {
-  const cs_mode cs = mode == CpuMode::kLong64       ? CS_MODE_64
+  const cs_mode cs = mode == CpuMode::kLong64        ? CS_MODE_64
                      : mode == CpuMode::kProtected32 ? CS_MODE_32
                                                      : CS_MODE_16;
   const CapstoneApi* capstone = Capstone();

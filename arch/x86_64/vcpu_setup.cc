@@ -7,10 +7,10 @@
 namespace mini_vmm::arch::x86_64 {
 
 Result<void> ConfigureVcpu(kvm::Vcpu& vcpu, const VcpuSetup& setup) {
-  const auto cpuid = BuildCpuid(setup.supported_cpuid, CpuidOptions{.cpu_index = setup.index,
-                                                                    .num_cpus = setup.num_cpus,
-                                                                    .tsc_deadline =
-                                                                        setup.tsc_deadline});
+  const auto cpuid =
+      BuildCpuid(setup.supported_cpuid, CpuidOptions{.cpu_index = setup.index,
+                                                     .num_cpus = setup.num_cpus,
+                                                     .tsc_deadline = setup.tsc_deadline});
   TRY(vcpu.SetCpuid(cpuid));
   TRY(vcpu.SetMsrs(BootMsrs(setup.supported_msrs)));
   TRY(ConfigureLapic(vcpu));

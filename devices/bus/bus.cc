@@ -14,8 +14,8 @@ Result<void> Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base, uint6
   auto it = std::lower_bound(ranges_.begin(), ranges_.end(), base,
                              [](const Range& r, uint64_t b) { return r.base < b; });
   if (it != ranges_.end() && it->base < end) {
-    return Error::Invalid("{} bus: {} at {:#x}+{:#x} overlaps {}", name_, device->name(), base,
-                          len, it->device->name());
+    return Error::Invalid("{} bus: {} at {:#x}+{:#x} overlaps {}", name_, device->name(), base, len,
+                          it->device->name());
   }
   if (it != ranges_.begin()) {
     const Range& prev = *std::prev(it);

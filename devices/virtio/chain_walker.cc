@@ -1,9 +1,9 @@
 #include "devices/virtio/chain_walker.h"
 
-#include "devices/virtio/virtio_ring.h"
-
 #include <cstring>
 #include <vector>
+
+#include "devices/virtio/virtio_ring.h"
 
 namespace mini_vmm::virtio {
 namespace {

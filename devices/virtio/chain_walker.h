@@ -15,8 +15,8 @@
 namespace mini_vmm::virtio {
 
 struct WalkOptions {
-  uint16_t queue_size;      // TTL: no chain may hold more descriptors (§2.7.5.3.1).
-  bool indirect_allowed;    // VIRTIO_RING_F_INDIRECT_DESC negotiated.
+  uint16_t queue_size;    // TTL: no chain may hold more descriptors (§2.7.5.3.1).
+  bool indirect_allowed;  // VIRTIO_RING_F_INDIRECT_DESC negotiated.
 };
 
 // `table` is the queue's descriptor table (queue_size * 16 bytes of guest

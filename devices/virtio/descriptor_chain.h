@@ -26,17 +26,17 @@ struct Segment {
 // hostile driver): the queue stops and the device asks for a reset
 // (DEVICE_NEEDS_RESET, §2.1.2), since nothing the ring says can be trusted.
 enum class ChainError {
-  kHeadOutOfRange,        // avail ring names a descriptor >= queue size
-  kNextOutOfRange,        // a `next` (or indirect index) past its table
-  kTooLong,               // more descriptors than the queue size: a loop (§2.7.5.3.1)
-  kIndirectNotNegotiated, // VIRTQ_DESC_F_INDIRECT without VIRTIO_RING_F_INDIRECT_DESC
-  kIndirectNested,        // an indirect descriptor inside an indirect table
-  kIndirectWithNext,      // INDIRECT and NEXT both set (§2.7.5.3.1 MUST NOT)
-  kIndirectBadSize,       // table length 0 or not a multiple of 16
-  kIndirectOutOfRam,      // the indirect table is not inside guest RAM
-  kBufferOutOfRam,        // a buffer is not inside guest RAM (or wraps)
-  kReadableAfterWritable, // §2.7.4.2: writable descriptors must come last
-  kAvailIndexJump,        // avail->idx ran more than queue size ahead
+  kHeadOutOfRange,         // avail ring names a descriptor >= queue size
+  kNextOutOfRange,         // a `next` (or indirect index) past its table
+  kTooLong,                // more descriptors than the queue size: a loop (§2.7.5.3.1)
+  kIndirectNotNegotiated,  // VIRTQ_DESC_F_INDIRECT without VIRTIO_RING_F_INDIRECT_DESC
+  kIndirectNested,         // an indirect descriptor inside an indirect table
+  kIndirectWithNext,       // INDIRECT and NEXT both set (§2.7.5.3.1 MUST NOT)
+  kIndirectBadSize,        // table length 0 or not a multiple of 16
+  kIndirectOutOfRam,       // the indirect table is not inside guest RAM
+  kBufferOutOfRam,         // a buffer is not inside guest RAM (or wraps)
+  kReadableAfterWritable,  // §2.7.4.2: writable descriptors must come last
+  kAvailIndexJump,         // avail->idx ran more than queue size ahead
 };
 
 const char* ChainErrorName(ChainError error);

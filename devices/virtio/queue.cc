@@ -1,12 +1,11 @@
 #include "devices/virtio/queue.h"
 
-#include "devices/virtio/virtio_ring.h"
-
 #include <atomic>
 #include <bit>
 #include <cstring>
 
 #include "devices/virtio/chain_walker.h"
+#include "devices/virtio/virtio_ring.h"
 
 namespace mini_vmm::virtio {
 namespace {
@@ -96,9 +95,7 @@ uint16_t Queue::LoadAvailIdx() const {
 uint16_t* Queue::AvailRingEntry(uint16_t slot) const {
   return &Field16(avail_, kRingHeader + kAvailElement * slot);
 }
-uint16_t* Queue::UsedEvent() const {
-  return &Field16(avail_, kRingHeader + kAvailElement * size_);
-}
+uint16_t* Queue::UsedEvent() const { return &Field16(avail_, kRingHeader + kAvailElement * size_); }
 uint16_t* Queue::AvailEvent() const { return &Field16(used_, kRingHeader + kUsedElement * size_); }
 
 std::optional<DescriptorChain> Queue::Pop() {
@@ -112,7 +109,8 @@ std::optional<DescriptorChain> Queue::Pop() {
     return std::nullopt;
   }
   const uint16_t slot = static_cast<uint16_t>(next_avail_ & (size_ - 1));
-  const uint16_t head = std::atomic_ref<uint16_t>(*AvailRingEntry(slot)).load(std::memory_order_relaxed);
+  const uint16_t head =
+      std::atomic_ref<uint16_t>(*AvailRingEntry(slot)).load(std::memory_order_relaxed);
   ++next_avail_;
   auto walked = WalkChain(*mem_, desc_, head, WalkOptions{size_, indirect_desc_});
   if (auto* error = std::get_if<ChainError>(&walked)) {
@@ -147,14 +145,16 @@ bool Queue::ShouldNotifyDriver() {
         std::atomic_ref<uint16_t>(Field16(avail_, 0)).load(std::memory_order_relaxed);
     return (flags & VRING_AVAIL_F_NO_INTERRUPT) == 0;
   }
-  const uint16_t used_event = std::atomic_ref<uint16_t>(*UsedEvent()).load(std::memory_order_relaxed);
+  const uint16_t used_event =
+      std::atomic_ref<uint16_t>(*UsedEvent()).load(std::memory_order_relaxed);
   const uint16_t old = signalled_used_;
   const bool valid = signalled_used_valid_;
   signalled_used_ = next_used_;
   signalled_used_valid_ = true;
   if (!valid) return true;
   // vring_need_event(): notify iff used_event lies in [old, new).
-  return static_cast<uint16_t>(next_used_ - used_event - 1) < static_cast<uint16_t>(next_used_ - old);
+  return static_cast<uint16_t>(next_used_ - used_event - 1) <
+         static_cast<uint16_t>(next_used_ - old);
 }
 
 void Queue::DisableNotification() {

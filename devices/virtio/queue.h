@@ -104,9 +104,9 @@ class Queue {
   bool event_idx_ = false;
   bool indirect_desc_ = false;
 
-  uint16_t next_avail_ = 0;       // Next avail ring slot to consume.
-  uint16_t next_used_ = 0;        // Next used ring slot to fill.
-  uint16_t signalled_used_ = 0;   // next_used_ when we last decided to notify.
+  uint16_t next_avail_ = 0;      // Next avail ring slot to consume.
+  uint16_t next_used_ = 0;       // Next used ring slot to fill.
+  uint16_t signalled_used_ = 0;  // next_used_ when we last decided to notify.
   bool signalled_used_valid_ = false;
   std::optional<ChainError> fault_;
 };

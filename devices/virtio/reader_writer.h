@@ -46,8 +46,8 @@ class ByteStream {
 
  private:
   std::vector<std::span<uint8_t>> buffers_;
-  size_t index_ = 0;     // First buffer with bytes left.
-  size_t offset_ = 0;    // Bytes of buffers_[index_] already consumed.
+  size_t index_ = 0;   // First buffer with bytes left.
+  size_t offset_ = 0;  // Bytes of buffers_[index_] already consumed.
   uint64_t available_ = 0;
 };
 

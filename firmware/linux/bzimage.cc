@@ -73,16 +73,18 @@ Result<BzImage> ParseBzImage(std::span<const uint8_t> image) {
   }
   const uint64_t kernel_size = uint64_t{hdr.syssize} * 16;
   if (kernel_size > image.size() - setup_size) {
-    return Error::Invalid("the kernel image is truncated: its header describes {} bytes, the file "
-                          "has {}",
-                          setup_size + kernel_size, image.size());
+    return Error::Invalid(
+        "the kernel image is truncated: its header describes {} bytes, the file "
+        "has {}",
+        setup_size + kernel_size, image.size());
   }
   BzImage bz{};
   bz.header = hdr;
   bz.protected_mode = image.subspan(setup_size);
   if (hdr.payload_offset > bz.protected_mode.size() ||
       hdr.payload_length > bz.protected_mode.size() - hdr.payload_offset) {
-    return Error::Invalid("the kernel image is truncated: its compressed payload runs past the end");
+    return Error::Invalid(
+        "the kernel image is truncated: its compressed payload runs past the end");
   }
   bz.payload = bz.protected_mode.subspan(hdr.payload_offset, hdr.payload_length);
   return bz;

@@ -64,15 +64,16 @@ Result<ElfKernel> ParseElfKernel(std::span<const uint8_t> image) {
     kernel.segments.push_back(seg);
   }
   if (kernel.segments.empty()) return Error::Invalid("the ELF file has nothing to load");
-  const bool entry_loaded = std::any_of(kernel.segments.begin(), kernel.segments.end(),
-                                        [&](const ElfSegment& s) {
-                                          return kernel.entry >= s.physical_address &&
-                                                 kernel.entry - s.physical_address < s.file_size;
-                                        });
+  const bool entry_loaded =
+      std::any_of(kernel.segments.begin(), kernel.segments.end(), [&](const ElfSegment& s) {
+        return kernel.entry >= s.physical_address &&
+               kernel.entry - s.physical_address < s.file_size;
+      });
   if (!entry_loaded) {
-    return Error::Invalid("the ELF entry point {:#x} is not in a loaded segment (not a "
-                          "physically-addressed vmlinux?)",
-                          kernel.entry);
+    return Error::Invalid(
+        "the ELF entry point {:#x} is not in a loaded segment (not a "
+        "physically-addressed vmlinux?)",
+        kernel.entry);
   }
   return kernel;
 }

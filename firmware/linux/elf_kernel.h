@@ -21,7 +21,7 @@ struct ElfSegment {
 struct ElfKernel {
   uint64_t entry;
   std::vector<ElfSegment> segments;  // PT_LOAD only, validated against the file.
-  uint64_t end;  // One past the highest loaded byte.
+  uint64_t end;                      // One past the highest loaded byte.
 };
 
 bool LooksLikeElf(std::span<const uint8_t> image);

@@ -22,7 +22,7 @@ enum class KernelFormat { kBzImage, kElf };
 
 struct LoadedKernel {
   KernelFormat format;
-  uint64_t entry;  // 64-bit entry point (guest-physical).
+  uint64_t entry;       // 64-bit entry point (guest-physical).
   setup_header header;  // Goes into boot_params.
   // One past the highest byte the kernel occupies while it boots, including
   // where a bzImage decompresses itself to (pref_address + init_size).

@@ -40,7 +40,7 @@ Result<void> EventLoop::Run() {
     for (int i = 0; i < n && !quit_; ++i) {
       auto it = callbacks_.find(events[static_cast<size_t>(i)].data.fd);
       if (it == callbacks_.end()) continue;  // Removed by an earlier callback.
-      Callback callback = it->second;  // A copy: the callback may Remove() itself.
+      Callback callback = it->second;        // A copy: the callback may Remove() itself.
       callback();
     }
   }

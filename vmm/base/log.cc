@@ -17,8 +17,7 @@ int64_t MonotonicNs() {
       .count();
 }
 
-constexpr std::array<std::string_view, 5> kLevelNames = {"error", "warn", "info", "debug",
-                                                         "trace"};
+constexpr std::array<std::string_view, 5> kLevelNames = {"error", "warn", "info", "debug", "trace"};
 
 }  // namespace
 

@@ -85,9 +85,9 @@ void LogRateLimited(RateLimiter& limiter, LogLevel level, fmt::format_string<Arg
 #define LOG_TRACE(...) ::mini_vmm::log::Log(::mini_vmm::LogLevel::kTrace, __VA_ARGS__)
 
 // Ten messages at once, then one per second, per call site.
-#define MINI_VMM_LOG_RATELIMITED(level, ...)                                  \
-  do {                                                                        \
-    static ::mini_vmm::log::RateLimiter mini_vmm_call_site_limiter_(10, 1);   \
+#define MINI_VMM_LOG_RATELIMITED(level, ...)                                          \
+  do {                                                                                \
+    static ::mini_vmm::log::RateLimiter mini_vmm_call_site_limiter_(10, 1);           \
     ::mini_vmm::log::LogRateLimited(mini_vmm_call_site_limiter_, level, __VA_ARGS__); \
   } while (0)
 #define LOG_WARN_RATELIMITED(...) MINI_VMM_LOG_RATELIMITED(::mini_vmm::LogLevel::kWarn, __VA_ARGS__)

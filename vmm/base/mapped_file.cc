@@ -16,7 +16,8 @@ Result<UniqueFd> OpenRegular(const std::string& path, const std::string& what, u
   if (!fd.valid()) return Error::Errno(errno, "cannot open {} \"{}\"", what, path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Error::Errno(errno, "cannot stat {} \"{}\"", what, path);
-  if (S_ISDIR(st.st_mode)) return Error::Invalid("{} \"{}\" is a directory, not a file", what, path);
+  if (S_ISDIR(st.st_mode))
+    return Error::Invalid("{} \"{}\" is a directory, not a file", what, path);
   if (!S_ISREG(st.st_mode)) return Error::Invalid("{} \"{}\" is not a regular file", what, path);
   if (st.st_size == 0) return Error::Invalid("{} \"{}\" is empty", what, path);
   *size = static_cast<uint64_t>(st.st_size);

@@ -17,7 +17,9 @@ class MappedFile {
   // `what` names the file in errors: `cannot open kernel image "x": ...`.
   static Result<MappedFile> Open(const std::string& path, const std::string& what);
 
-  std::span<const uint8_t> bytes() const { return {static_cast<const uint8_t*>(map_.data()), map_.size()}; }
+  std::span<const uint8_t> bytes() const {
+    return {static_cast<const uint8_t*>(map_.data()), map_.size()};
+  }
   size_t size() const { return map_.size(); }
 
  private:

@@ -9,8 +9,8 @@
 namespace mini_vmm {
 
 Result<MmapRegion> MmapRegion::MapShared(int fd, size_t size, uint64_t offset) {
-  void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-                      static_cast<off_t>(offset));
+  void* addr =
+      ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) return Error::Errno(errno, "cannot map {} bytes", size);
   return MmapRegion(addr, size);
 }
@@ -21,9 +21,10 @@ Result<MmapRegion> MmapRegion::MapSharedAligned(int fd, size_t size, uint64_t of
   // Reserve enough address space to find an aligned start, then map the file
   // over the aligned part and give back the slack on both sides.
   const size_t reserve = size + alignment;
-  void* base = ::mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
-  if (base == MAP_FAILED) return Error::Errno(errno, "cannot reserve {} bytes of address space", reserve);
+  void* base =
+      ::mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED)
+    return Error::Errno(errno, "cannot reserve {} bytes of address space", reserve);
   const uintptr_t start = reinterpret_cast<uintptr_t>(base);
   const uintptr_t aligned = (start + alignment - 1) & ~(uintptr_t{alignment} - 1);
   void* addr = ::mmap(reinterpret_cast<void*>(aligned), size, PROT_READ | PROT_WRITE,

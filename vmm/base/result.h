@@ -62,10 +62,9 @@ class [[nodiscard]] Result {
   using value_type = T;
 
   Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
-  template <typename U = T,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, Result> &&
-                                        !std::is_same_v<std::decay_t<U>, Error>>>
+  template <typename U = T, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                        !std::is_same_v<std::decay_t<U>, Result> &&
+                                                        !std::is_same_v<std::decay_t<U>, Error>>>
   Result(U&& value) : storage_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
 
   bool ok() const { return storage_.index() == 0; }
@@ -140,9 +139,9 @@ inline void TakeValue(Result<void>&& /*r*/) {}
 // Evaluates a Result-valued expression; on error returns the error from the
 // enclosing function, otherwise yields the value (a GNU statement expression,
 // supported by g++ and clang).
-#define TRY(expr)                                                             \
-  ({                                                                          \
-    auto&& try_result_ = (expr);                                              \
-    if (!try_result_.ok()) return std::move(try_result_).error();             \
-    ::mini_vmm::internal::TakeValue(std::move(try_result_));                  \
+#define TRY(expr)                                                 \
+  ({                                                              \
+    auto&& try_result_ = (expr);                                  \
+    if (!try_result_.ok()) return std::move(try_result_).error(); \
+    ::mini_vmm::internal::TakeValue(std::move(try_result_));      \
   })

@@ -1,7 +1,6 @@
 #include "vmm/cli/cli.h"
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 #include "vmm/cli/disk_option.h"

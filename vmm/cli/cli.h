@@ -9,13 +9,13 @@
 namespace mini_vmm::cli {
 
 // Exit codes of the mini-vmm process.
-inline constexpr int kExitOk = 0;            // Guest powered off or rebooted; --help.
-inline constexpr int kExitGuestFailed = 1;   // Triple fault, KVM entry failure, VMM error.
-inline constexpr int kExitUsage = 2;         // Bad command line or configuration.
+inline constexpr int kExitOk = 0;           // Guest powered off or rebooted; --help.
+inline constexpr int kExitGuestFailed = 1;  // Triple fault, KVM entry failure, VMM error.
+inline constexpr int kExitUsage = 2;        // Bad command line or configuration.
 
 struct ParsedCommandLine {
-  bool run = false;    // False: help/version/error already printed.
-  int exit_code = 0;   // Meaningful when !run.
+  bool run = false;   // False: help/version/error already printed.
+  int exit_code = 0;  // Meaningful when !run.
   VmConfig config;
 };
 

@@ -10,9 +10,9 @@
 #include "devices/legacy/byte_sink.h"
 #include "devices/legacy/serial.h"
 #include "vmm/base/event_fd.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/base/result.h"
 #include "vmm/console/escape.h"
-#include "vmm/base/event_loop.h"
 #include "vmm/stop_signal.h"
 
 namespace mini_vmm::console {
@@ -57,7 +57,7 @@ class StdioConsole {
   std::vector<uint8_t> pending_;
   EventLoop* loop_ = nullptr;
   bool input_watched_ = false;
-  bool input_closed_ = false;  // EOF or error: never watch the input again.
+  bool input_closed_ = false;   // EOF or error: never watch the input again.
   bool input_is_file_ = false;  // Not pollable: pumped from OnRoom().
 };
 

@@ -17,14 +17,15 @@ Result<RawTerminal> RawTerminal::Enter(int fd) {
   // Input raw: no line editing, no echo, no signals from Ctrl-C/Ctrl-Z (they
   // belong to the guest), no CR/NL translation. Output post-processing stays
   // on so mini-vmm's own log lines keep their carriage returns.
-  raw.c_iflag &= ~static_cast<tcflag_t>(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
-                                        ICRNL | IXON);
+  raw.c_iflag &=
+      ~static_cast<tcflag_t>(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
   raw.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
   raw.c_cflag &= ~static_cast<tcflag_t>(CSIZE | PARENB);
   raw.c_cflag |= CS8;
   raw.c_cc[VMIN] = 1;
   raw.c_cc[VTIME] = 0;
-  if (::tcsetattr(fd, TCSANOW, &raw) != 0) return Error::Errno(errno, "cannot set raw terminal mode");
+  if (::tcsetattr(fd, TCSANOW, &raw) != 0)
+    return Error::Errno(errno, "cannot set raw terminal mode");
   return RawTerminal(fd, saved);
 }
 

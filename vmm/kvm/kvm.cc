@@ -67,8 +67,8 @@ Result<Kvm> Kvm::Open(const std::string& path) {
   }
   for (const Capability& cap : RequiredCapabilities()) {
     if (::ioctl(fd.get(), KVM_CHECK_EXTENSION, cap.id) <= 0) {
-      return Error::Invalid("this host's KVM lacks {}, which mini-vmm needs (a newer kernel has it)",
-                            cap.name);
+      return Error::Invalid(
+          "this host's KVM lacks {}, which mini-vmm needs (a newer kernel has it)", cap.name);
     }
   }
   const int mmap_size = ::ioctl(fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0);

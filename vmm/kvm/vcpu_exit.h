@@ -61,9 +61,9 @@ struct UnknownExit {
   uint32_t reason;
 };
 
-using VcpuExit = std::variant<IoExit, MmioExit, HltExit, ShutdownExit, FailEntryExit,
-                              InternalErrorExit, SystemEventExit, DebugExit, InterruptedExit,
-                              RunFailedExit, UnknownExit>;
+using VcpuExit =
+    std::variant<IoExit, MmioExit, HltExit, ShutdownExit, FailEntryExit, InternalErrorExit,
+                 SystemEventExit, DebugExit, InterruptedExit, RunFailedExit, UnknownExit>;
 
 // Decodes the exit KVM left in `run` (of `run_size` bytes, the vCPU mmap
 // size). Never reads outside the mapping: an I/O data window that does not

@@ -34,8 +34,7 @@ Memslot::~Memslot() {
   vm_->slot_used[slot_] = false;
 }
 
-IoEventFd::IoEventFd(IoEventFd&& other) noexcept
-    : vm_(std::move(other.vm_)), spec_(other.spec_) {}
+IoEventFd::IoEventFd(IoEventFd&& other) noexcept : vm_(std::move(other.vm_)), spec_(other.spec_) {}
 
 IoEventFd::~IoEventFd() {
   if (!vm_) return;
@@ -116,8 +115,7 @@ Result<Memslot> Vm::AddMemslot(GuestAddress gpa, uint64_t size, void* host, bool
     const int err = errno;
     std::lock_guard lock(handle_->slot_mutex);
     handle_->slot_used[slot] = false;
-    return Error::Errno(err, "cannot map {} MiB of guest memory at {:#x}", size >> 20,
-                        gpa.value());
+    return Error::Errno(err, "cannot map {} MiB of guest memory at {:#x}", size >> 20, gpa.value());
   }
   return Memslot(handle_, slot, gpa, size);
 }
@@ -176,7 +174,8 @@ Result<void> Vm::SetGsiRouting(std::span<const kvm_irq_routing_entry> routes) {
 Result<Vcpu> Vm::CreateVcpu(uint32_t id) {
   UniqueFd vcpu_fd(::ioctl(fd(), KVM_CREATE_VCPU, static_cast<unsigned long>(id)));
   if (!vcpu_fd.valid()) return Error::Errno(errno, "cannot create vCPU {}", id);
-  void* run = ::mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd.get(), 0);
+  void* run =
+      ::mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd.get(), 0);
   if (run == MAP_FAILED) return Error::Errno(errno, "cannot map kvm_run of vCPU {}", id);
   return Vcpu(id, std::move(vcpu_fd), MmapRegion::Adopt(run, vcpu_mmap_size_));
 }

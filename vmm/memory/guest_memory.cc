@@ -36,8 +36,7 @@ Result<void> ValidateLayout(std::span<const GuestRegionSpec> layout) {
 
 }  // namespace
 
-Result<GuestMemory> GuestMemory::Create(std::span<const GuestRegionSpec> layout,
-                                        Options options) {
+Result<GuestMemory> GuestMemory::Create(std::span<const GuestRegionSpec> layout, Options options) {
   TRY(ValidateLayout(layout));
   uint64_t total = 0;
   for (const GuestRegionSpec& r : layout) {

@@ -41,16 +41,15 @@ void MmioTransport::Read(const devices::IoAccess& access, std::span<uint8_t> dat
   // §4.2.2.2: the driver MUST use 32-bit aligned accesses for registers.
   if (data.size() != 4 || access.offset % 4 != 0) {
     std::fill(data.begin(), data.end(), 0);
-    LOG_WARN_RATELIMITED("virtio-mmio: {}-byte read at register offset {:#x}; ignored",
-                         data.size(), access.offset);
+    LOG_WARN_RATELIMITED("virtio-mmio: {}-byte read at register offset {:#x}; ignored", data.size(),
+                         access.offset);
     return;
   }
   const uint32_t value = ReadRegister(access.offset);
   std::memcpy(data.data(), &value, sizeof(value));
 }
 
-void MmioTransport::Write(const devices::IoAccess& access,
-                          std::span<const uint8_t> data) noexcept {
+void MmioTransport::Write(const devices::IoAccess& access, std::span<const uint8_t> data) noexcept {
   std::lock_guard lock(mutex_);
   if (!IsRegister(access.offset)) {
     core_.WriteConfig(access.offset - VIRTIO_MMIO_CONFIG, data);
@@ -149,8 +148,8 @@ void MmioTransport::WriteRegister(uint64_t offset, uint32_t value) {
                             value);
       return;
     default:
-      LOG_DEBUG_RATELIMITED("virtio-mmio: write {:#x} to read-only or reserved offset {:#x}",
-                            value, offset);
+      LOG_DEBUG_RATELIMITED("virtio-mmio: write {:#x} to read-only or reserved offset {:#x}", value,
+                            offset);
       return;
   }
 }

@@ -71,9 +71,9 @@ class MmioTransport final : public devices::BusDevice {
 
   std::mutex mutex_;
   MmioInterrupt interrupt_;
-  TransportCore core_;                 // Guarded by mutex_.
-  uint32_t device_features_sel_ = 0;   // Guarded by mutex_.
-  uint32_t driver_features_sel_ = 0;   // Guarded by mutex_.
+  TransportCore core_;                // Guarded by mutex_.
+  uint32_t device_features_sel_ = 0;  // Guarded by mutex_.
+  uint32_t driver_features_sel_ = 0;  // Guarded by mutex_.
 };
 
 }  // namespace mini_vmm::virtio

@@ -1,8 +1,8 @@
 #include "devices/virtio/transport/transport_core.h"
 
 #include <linux/virtio_config.h>
-#include "devices/virtio/virtio_ring.h"
 
+#include "devices/virtio/virtio_ring.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio {
@@ -103,9 +103,8 @@ void TransportCore::Notify(uint32_t queue) {
 }
 
 uint8_t TransportCore::status() const {
-  return static_cast<uint8_t>(status_ | (needs_reset_->load(std::memory_order_acquire)
-                                             ? VIRTIO_CONFIG_S_NEEDS_RESET
-                                             : 0));
+  return static_cast<uint8_t>(
+      status_ | (needs_reset_->load(std::memory_order_acquire) ? VIRTIO_CONFIG_S_NEEDS_RESET : 0));
 }
 
 bool TransportCore::FeaturesAcceptable() const {
@@ -154,10 +153,10 @@ void TransportCore::Activate() {
   }
   auto flag = needs_reset_;
   VirtioInterrupt* interrupt = &interrupt_;
-  ActivateContext context{memory_,          queues_, queue_events_, interrupt_, driver_features_,
-                          [flag, interrupt] {
-                            if (!flag->exchange(true)) interrupt->NotifyConfigChange();
-                          }};
+  ActivateContext context{
+      memory_, queues_, queue_events_, interrupt_, driver_features_, [flag, interrupt] {
+        if (!flag->exchange(true)) interrupt->NotifyConfigChange();
+      }};
   if (auto started = device_->Activate(context); !started.ok()) {
     LOG_ERROR("virtio {}: cannot start the device: {}", device_->name(),
               started.error().ToString());

@@ -224,7 +224,8 @@ TEST_CASE("A shutdown exit (triple fault) is a crash that says triple fault") {
   ExitOutcome outcome = HandleExit(kvm::ShutdownExit{}, buses.context());
 
   CHECK(outcome.action == ExitAction::kCrash);
-  CHECK_THAT(outcome.reason, Catch::StartsWith("triple fault: the guest hit an exception it could not handle"));
+  CHECK_THAT(outcome.reason,
+             Catch::StartsWith("triple fault: the guest hit an exception it could not handle"));
 }
 
 TEST_CASE("A failed entry is a crash naming the hardware reason and CPU") {

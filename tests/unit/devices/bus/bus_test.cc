@@ -1,8 +1,7 @@
 #include "devices/bus/bus.h"
 
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <memory>
 
 namespace mini_vmm::devices {

@@ -1,8 +1,9 @@
 #include "vmm/base/mmap_region.h"
 
-#include <catch2/catch.hpp>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
 
 #include "vmm/base/unique_fd.h"
 

@@ -1,7 +1,6 @@
 #include "vmm/base/result.h"
 
 #include <catch2/catch.hpp>
-
 #include <cerrno>
 #include <memory>
 

@@ -145,9 +145,9 @@ TEST_CASE("BadCpusZero: --cpus 0 is a usage error giving the range") {
 
   CHECK_FALSE(p.result.run);
   CHECK(p.result.exit_code == kExitUsage);
-  CHECK(
-      p.err ==
-      std::string("mini-vmm: --cpus: the number of vCPUs must be between 1 and 254, not \"0\"") + kHint);
+  CHECK(p.err ==
+        std::string("mini-vmm: --cpus: the number of vCPUs must be between 1 and 254, not \"0\"") +
+            kHint);
 }
 
 TEST_CASE("BadCpusTooMany: --cpus 255 is a usage error giving the range") {
@@ -156,7 +156,8 @@ TEST_CASE("BadCpusTooMany: --cpus 255 is a usage error giving the range") {
   CHECK_FALSE(p.result.run);
   CHECK(p.result.exit_code == kExitUsage);
   CHECK(p.err == std::string("mini-vmm: --cpus: the number of vCPUs must be between 1 and 254, "
-                             "not \"255\"") + kHint);
+                             "not \"255\"") +
+                     kHint);
 }
 
 TEST_CASE("BadCpusNotANumber: --cpus abc is a usage error giving the range") {
@@ -165,7 +166,8 @@ TEST_CASE("BadCpusNotANumber: --cpus abc is a usage error giving the range") {
   CHECK_FALSE(p.result.run);
   CHECK(p.result.exit_code == kExitUsage);
   CHECK(p.err == std::string("mini-vmm: --cpus: the number of vCPUs must be between 1 and 254, "
-                             "not \"abc\"") + kHint);
+                             "not \"abc\"") +
+                     kHint);
 }
 
 TEST_CASE("BadCpusTrailingText: --cpus 2x is a usage error") {
@@ -181,7 +183,8 @@ TEST_CASE("BadMemory: --memory bogus is a usage error with examples") {
   CHECK_FALSE(p.result.run);
   CHECK(p.result.exit_code == kExitUsage);
   CHECK(p.err == std::string("mini-vmm: --memory: \"bogus\" is not a size (examples: 512M, 2G, "
-                             "1024)") + kHint);
+                             "1024)") +
+                     kHint);
 }
 
 TEST_CASE("BadLogLevel: --log-level bogus is a usage error listing the levels") {
@@ -190,7 +193,8 @@ TEST_CASE("BadLogLevel: --log-level bogus is a usage error listing the levels") 
   CHECK_FALSE(p.result.run);
   CHECK(p.result.exit_code == kExitUsage);
   CHECK(p.err == std::string("mini-vmm: --log-level: \"bogus\" is not a log level (error, warn, "
-                             "info, debug, trace)") + kHint);
+                             "info, debug, trace)") +
+                     kHint);
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 #include "vmm/memory/guest_memory.h"
 
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <limits>
 
 #include "tests/support/fake_guest_memory.h"
@@ -75,8 +74,8 @@ TEST_CASE("Regions share one memfd at consecutive offsets") {
 }
 
 TEST_CASE("Create rejects overlapping regions") {
-  std::array<GuestRegionSpec, 2> layout = {
-      GuestRegionSpec{GuestAddress(0), 2 * kMiB}, GuestRegionSpec{GuestAddress(kMiB), kMiB}};
+  std::array<GuestRegionSpec, 2> layout = {GuestRegionSpec{GuestAddress(0), 2 * kMiB},
+                                           GuestRegionSpec{GuestAddress(kMiB), kMiB}};
   auto mem = GuestMemory::Create(layout);
   REQUIRE_FALSE(mem.ok());
   CHECK_THAT(mem.error().ToString(), Catch::Contains("overlap"));
@@ -94,8 +93,8 @@ TEST_CASE("Create rejects an unaligned region") {
 }
 
 TEST_CASE("Hugepage-aligned regions map at 2 MiB boundaries") {
-  std::array<GuestRegionSpec, 2> layout = {
-      GuestRegionSpec{GuestAddress(0), 2 * kMiB}, GuestRegionSpec{GuestAddress(8 * kMiB), 4 * kMiB}};
+  std::array<GuestRegionSpec, 2> layout = {GuestRegionSpec{GuestAddress(0), 2 * kMiB},
+                                           GuestRegionSpec{GuestAddress(8 * kMiB), 4 * kMiB}};
   auto mem = GuestMemory::Create(layout, GuestMemory::Options{.hugepages = true});
   REQUIRE(mem.ok());
   for (const GuestRegion& r : mem->regions()) {

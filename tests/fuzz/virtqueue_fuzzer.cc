@@ -289,6 +289,10 @@ class Session {
   void AddUsed(uint8_t which, uint32_t written) {
     if (outstanding_.empty()) return;
     const size_t index = which % outstanding_.size();
+    // A device never reports more than the chain can take (Queue::AddUsed
+    // checks that contract), so fold the fuzzed length into range.
+    const uint64_t writable = outstanding_[index].writable_bytes();
+    written = static_cast<uint32_t>(written % (writable + 1));
     Trace("  add_used: head %u, len %u\n", outstanding_[index].head(), written);
     queue_.AddUsed(std::move(outstanding_[index]), written);
     outstanding_.erase(outstanding_.begin() + static_cast<std::ptrdiff_t>(index));

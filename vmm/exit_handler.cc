@@ -1,9 +1,8 @@
 #include "vmm/exit_handler.h"
 
-#include <fmt/core.h>
-
 #include <algorithm>
 
+#include "vmm/base/format.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm {
@@ -47,7 +46,7 @@ ExitOutcome HandleSystemEvent(const kvm::SystemEventExit& event) {
     case KVM_SYSTEM_EVENT_CRASH:
       return Crash("the guest reported a crash (KVM_SYSTEM_EVENT_CRASH)");
     default:
-      return Crash(fmt::format("unknown KVM system event {}", event.type));
+      return Crash(Format("unknown KVM system event {}", event.type));
   }
 }
 
@@ -69,21 +68,21 @@ struct Dispatcher {
         "the vCPU at a triple fault: the registers below may be the reset state)");
   }
   ExitOutcome operator()(const kvm::FailEntryExit& e) const {
-    return Crash(fmt::format("KVM could not enter the guest (hardware reason {:#x} on CPU {})",
-                             e.hardware_reason, e.cpu));
+    return Crash(Format("KVM could not enter the guest (hardware reason {:#x} on CPU {})",
+                        e.hardware_reason, e.cpu));
   }
   ExitOutcome operator()(const kvm::InternalErrorExit& e) const {
     std::string data;
-    for (uint64_t d : e.data()) data += fmt::format(" {:#x}", d);
-    return Crash(fmt::format("KVM internal error, suberror {}{}{}", e.suberror,
-                             data.empty() ? "" : ", data", data));
+    for (uint64_t d : e.data()) data += Format(" {:#x}", d);
+    return Crash(Format("KVM internal error, suberror {}{}{}", e.suberror,
+                        data.empty() ? "" : ", data", data));
   }
   ExitOutcome operator()(const kvm::SystemEventExit& e) const { return HandleSystemEvent(e); }
   ExitOutcome operator()(const kvm::RunFailedExit& e) const {
-    return Crash(fmt::format("KVM_RUN failed: {}", std::strerror(e.error)));
+    return Crash(Format("KVM_RUN failed: {}", std::strerror(e.error)));
   }
   ExitOutcome operator()(const kvm::UnknownExit& e) const {
-    return Crash(fmt::format("unexpected KVM exit reason {}", e.reason));
+    return Crash(Format("unexpected KVM exit reason {}", e.reason));
   }
 };
 

@@ -1,8 +1,9 @@
 #include "vmm/legacy_devices.h"
 
-#include <fmt/core.h>
+#include <cstdio>
 
 #include "arch/x86_64/layout.h"
+#include "vmm/base/format.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm {
@@ -13,7 +14,7 @@ void ReportBootMarker(bool boot_timer) {
   const double ms = static_cast<double>(elapsed.count()) / 1e6;
   if (boot_timer) {
     // --boot-timer output is for scripts: one fixed-format line on stderr.
-    fmt::print(stderr, "mini-vmm: guest boot marker after {:.1f} ms\n", ms);
+    std::fputs(Format("mini-vmm: guest boot marker after {:.1f} ms\n", ms).c_str(), stderr);
   } else {
     LOG_INFO("guest boot marker after {:.1f} ms", ms);
   }

@@ -13,6 +13,7 @@
 #include "arch/x86_64/vcpu_setup.h"
 #include "devices/virtio/blk/block_device.h"
 #include "vmm/base/event_loop.h"
+#include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/boot_setup.h"
 #include "vmm/console/terminal.h"
@@ -154,7 +155,7 @@ Result<StopReason> Machine::Run() {
   TRY(loop.Add(signals.get(), [this, &signals] {
     signalfd_siginfo info{};
     if (::read(signals.get(), &info, sizeof(info)) == sizeof(info)) {
-      stop_.Request(StopReason::kUserQuit, fmt::format("signal {}", info.ssi_signo));
+      stop_.Request(StopReason::kUserQuit, Format("signal {}", info.ssi_signo));
     }
   }));
   console::StdioConsole console(STDIN_FILENO, *legacy_->serial, console_room_, stop_);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "arch/x86_64/crash_dump.h"
+#include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/exit_handler.h"
 
@@ -77,8 +78,8 @@ void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
         break;
       case ExitAction::kCrash:
         env_.stop.Request(StopReason::kCrash,
-                          fmt::format("vCPU {}: {}\n{}", vcpu.id(), outcome.reason,
-                                      arch::x86_64::DescribeVcpu(vcpu, env_.memory)));
+                          Format("vCPU {}: {}\n{}", vcpu.id(), outcome.reason,
+                                 arch::x86_64::DescribeVcpu(vcpu, env_.memory)));
         break;
     }
   }

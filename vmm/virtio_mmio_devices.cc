@@ -1,9 +1,9 @@
 #include "vmm/virtio_mmio_devices.h"
 
-#include <fmt/core.h>
 #include <linux/virtio_mmio.h>
 
 #include "arch/x86_64/layout.h"
+#include "vmm/base/format.h"
 
 namespace mini_vmm {
 namespace {
@@ -53,8 +53,8 @@ std::string VirtioMmioDevices::KernelParameters() const {
   std::string out;
   for (const auto& slot : slots_) {
     if (!out.empty()) out += ' ';
-    out += fmt::format("virtio_mmio.device={}K@{:#x}:{}", virtio::MmioTransport::kWindowSize >> 10,
-                       slot->base, slot->gsi);
+    out += Format("virtio_mmio.device={}K@{:#x}:{}", virtio::MmioTransport::kWindowSize >> 10,
+                  slot->base, slot->gsi);
   }
   return out;
 }

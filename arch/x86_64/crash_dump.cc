@@ -1,13 +1,13 @@
 #include "arch/x86_64/crash_dump.h"
 
 #include <capstone/capstone.h>
-#include <fmt/core.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "arch/x86_64/capstone_loader.h"
 #include "arch/x86_64/layout.h"
+#include "vmm/base/format.h"
 
 namespace mini_vmm::arch::x86_64 {
 namespace {
@@ -47,21 +47,18 @@ CpuMode ModeOf(const kvm_sregs& sregs) {
 
 std::string FormatRegisters(const kvm_regs& r, const kvm_sregs& s) {
   std::string out;
-  out += fmt::format("RIP={:016x} RSP={:016x} RBP={:016x} RFLAGS={:08x}\n", r.rip, r.rsp, r.rbp,
-                     r.rflags);
   out +=
-      fmt::format("RAX={:016x} RBX={:016x} RCX={:016x} RDX={:016x}\n", r.rax, r.rbx, r.rcx, r.rdx);
-  out += fmt::format("RSI={:016x} RDI={:016x} R8 ={:016x} R9 ={:016x}\n", r.rsi, r.rdi, r.r8, r.r9);
-  out +=
-      fmt::format("R10={:016x} R11={:016x} R12={:016x} R13={:016x}\n", r.r10, r.r11, r.r12, r.r13);
-  out += fmt::format("R14={:016x} R15={:016x}\n", r.r14, r.r15);
-  out +=
-      fmt::format("CS={:04x} base={:x} l={} db={}  SS={:04x} DS={:04x} ES={:04x}\n", s.cs.selector,
-                  s.cs.base, s.cs.l, s.cs.db, s.ss.selector, s.ds.selector, s.es.selector);
-  out += fmt::format("CR0={:08x} CR2={:016x} CR3={:016x} CR4={:08x} EFER={:x}\n", s.cr0, s.cr2,
-                     s.cr3, s.cr4, s.efer);
-  out += fmt::format("GDT={:x}/{:x} IDT={:x}/{:x} APIC base={:x}\n", s.gdt.base, s.gdt.limit,
-                     s.idt.base, s.idt.limit, s.apic_base);
+      Format("RIP={:016x} RSP={:016x} RBP={:016x} RFLAGS={:08x}\n", r.rip, r.rsp, r.rbp, r.rflags);
+  out += Format("RAX={:016x} RBX={:016x} RCX={:016x} RDX={:016x}\n", r.rax, r.rbx, r.rcx, r.rdx);
+  out += Format("RSI={:016x} RDI={:016x} R8 ={:016x} R9 ={:016x}\n", r.rsi, r.rdi, r.r8, r.r9);
+  out += Format("R10={:016x} R11={:016x} R12={:016x} R13={:016x}\n", r.r10, r.r11, r.r12, r.r13);
+  out += Format("R14={:016x} R15={:016x}\n", r.r14, r.r15);
+  out += Format("CS={:04x} base={:x} l={} db={}  SS={:04x} DS={:04x} ES={:04x}\n", s.cs.selector,
+                s.cs.base, s.cs.l, s.cs.db, s.ss.selector, s.ds.selector, s.es.selector);
+  out += Format("CR0={:08x} CR2={:016x} CR3={:016x} CR4={:08x} EFER={:x}\n", s.cr0, s.cr2, s.cr3,
+                s.cr4, s.efer);
+  out += Format("GDT={:x}/{:x} IDT={:x}/{:x} APIC base={:x}\n", s.gdt.base, s.gdt.limit, s.idt.base,
+                s.idt.limit, s.apic_base);
   return out;
 }
 
@@ -82,14 +79,14 @@ std::string Disassemble(std::span<const uint8_t> code, uint64_t address, CpuMode
   size_t decoded_bytes = 0;
   for (size_t i = 0; i < count; ++i) {
     std::string bytes;
-    for (uint16_t b = 0; b < insn[i].size; ++b) bytes += fmt::format("{:02x}", insn[i].bytes[b]);
-    out += fmt::format("  {:016x}: {:<20} {} {}\n", insn[i].address, bytes, insn[i].mnemonic,
-                       insn[i].op_str);
+    for (uint16_t b = 0; b < insn[i].size; ++b) bytes += Format("{:02x}", insn[i].bytes[b]);
+    out += Format("  {:016x}: {:<20} {} {}\n", insn[i].address, bytes, insn[i].mnemonic,
+                  insn[i].op_str);
     decoded_bytes += insn[i].size;
   }
   if (count < max_instructions && decoded_bytes < code.size()) {
-    out += fmt::format("  {:016x}: {:02x} (cannot decode)\n", address + decoded_bytes,
-                       code[decoded_bytes]);
+    out +=
+        Format("  {:016x}: {:02x} (cannot decode)\n", address + decoded_bytes, code[decoded_bytes]);
   }
   if (count > 0) capstone->free(insn, count);
   capstone->close(&handle);
@@ -100,16 +97,16 @@ std::string DescribeVcpu(const kvm::Vcpu& vcpu, const GuestMemory& mem) {
   auto regs = vcpu.GetRegs();
   auto sregs = vcpu.GetSregs();
   if (!regs.ok() || !sregs.ok()) {
-    return fmt::format("vCPU {}: registers unavailable ({})\n", vcpu.id(),
-                       !regs.ok() ? regs.error().ToString() : sregs.error().ToString());
+    return Format("vCPU {}: registers unavailable ({})\n", vcpu.id(),
+                  !regs.ok() ? regs.error().ToString() : sregs.error().ToString());
   }
-  std::string out = fmt::format("vCPU {} state:\n", vcpu.id());
+  std::string out = Format("vCPU {} state:\n", vcpu.id());
   out += FormatRegisters(*regs, *sregs);
   auto gpa = CodeAddress(vcpu, *regs, *sregs);
   if (!gpa) return out + "code at RIP: not mapped by the guest's page tables\n";
   std::vector<uint8_t> code = ReadCode(mem, *gpa);
-  if (code.empty()) return out + fmt::format("code at RIP: {:#x} is not guest RAM\n", *gpa);
-  out += fmt::format("code at RIP (guest-physical {:#x}):\n", *gpa);
+  if (code.empty()) return out + Format("code at RIP: {:#x} is not guest RAM\n", *gpa);
+  out += Format("code at RIP (guest-physical {:#x}):\n", *gpa);
   out += Disassemble(code, regs->rip, ModeOf(*sregs), kInstructions);
   return out;
 }

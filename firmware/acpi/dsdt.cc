@@ -1,13 +1,12 @@
 #include "firmware/acpi/dsdt.h"
 
-#include <fmt/format.h>
-
 #include <string>
 
 #include "firmware/acpi/aml.h"
 #include "firmware/acpi/aml_resources.h"
 #include "firmware/acpi/sdt.h"
 #include "vmm/base/check.h"
+#include "vmm/base/format.h"
 
 namespace mini_vmm::firmware::acpi {
 namespace {
@@ -47,12 +46,11 @@ aml::Bytes VirtioDevice(size_t index, const VirtioMmioDevice& device) {
                          static_cast<uint32_t>(device.size))
           .Interrupt(Trigger::kEdge, Polarity::kActiveHigh, Sharing::kExclusive, device.gsi)
           .ToAml();
-  return aml::Device(fmt::format("V{:03X}", index),
-                     {
-                         aml::Name("_HID", aml::String(kVirtioMmioHid)),
-                         aml::Name("_UID", aml::Integer(index)),
-                         aml::Name("_CRS", crs),
-                     });
+  return aml::Device(Format("V{:03X}", index), {
+                                                   aml::Name("_HID", aml::String(kVirtioMmioHid)),
+                                                   aml::Name("_UID", aml::Integer(index)),
+                                                   aml::Name("_CRS", crs),
+                                               });
 }
 
 // 7.4.2 \_Sx: {SLP_TYPa, SLP_TYPb, reserved, reserved}. A hardware-reduced

@@ -8,12 +8,12 @@
 // bound (the vhost lesson: never let a guest printk at will).
 #pragma once
 
-#include <fmt/core.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+
+#include "vmm/base/format.h"
 
 namespace mini_vmm {
 
@@ -54,7 +54,7 @@ template <typename... Args>
 void Log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) noexcept {
   if (!Enabled(level)) return;
   try {
-    Write(level, fmt::format(format, std::forward<Args>(args)...));
+    Write(level, Format(format, std::forward<Args>(args)...));
   } catch (...) {
     Write(level, "(log message could not be formatted)");
   }
@@ -67,8 +67,8 @@ void LogRateLimited(RateLimiter& limiter, LogLevel level, fmt::format_string<Arg
   uint64_t suppressed = 0;
   if (!limiter.Allow(&suppressed)) return;
   try {
-    std::string message = fmt::format(format, std::forward<Args>(args)...);
-    if (suppressed > 0) message += fmt::format(" ({} similar messages suppressed)", suppressed);
+    std::string message = Format(format, std::forward<Args>(args)...);
+    if (suppressed > 0) message += Format(" ({} similar messages suppressed)", suppressed);
     Write(level, message);
   } catch (...) {
     Write(level, "(log message could not be formatted)");

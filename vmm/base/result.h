@@ -15,8 +15,6 @@
 //   }
 #pragma once
 
-#include <fmt/core.h>
-
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -24,6 +22,7 @@
 #include <variant>
 
 #include "vmm/base/check.h"
+#include "vmm/base/format.h"
 
 namespace mini_vmm {
 
@@ -32,12 +31,12 @@ class [[nodiscard]] Error {
   // An error with a host errno; the message gets ": <strerror>" appended.
   template <typename... Args>
   static Error Errno(int err, fmt::format_string<Args...> format, Args&&... args) {
-    return Error(err, fmt::format(format, std::forward<Args>(args)...));
+    return Error(err, Format(format, std::forward<Args>(args)...));
   }
   // An error that is not a failed system call (bad input, bad file format).
   template <typename... Args>
   static Error Invalid(fmt::format_string<Args...> format, Args&&... args) {
-    return Error(0, fmt::format(format, std::forward<Args>(args)...));
+    return Error(0, Format(format, std::forward<Args>(args)...));
   }
 
   int errno_value() const { return errno_; }

@@ -1,5 +1,6 @@
 #include "vmm/machine.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -161,6 +162,9 @@ Result<StopReason> Machine::Run() {
   console::StdioConsole console(STDIN_FILENO, *legacy_->serial, console_room_, stop_);
   TRY(console.Attach(loop));
 
+  // Building the VM (parsing, ACPI and boot tables, loading images) left
+  // free heap pages behind; give them back before the VM settles in.
+  ::malloc_trim(0);
   VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_});
   TRY(runner.Start(vcpus_));
   Result<void> served = loop.Run();

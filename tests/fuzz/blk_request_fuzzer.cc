@@ -40,6 +40,7 @@
 
 #include "devices/virtio/blk/request.h"
 #include "devices/virtio/descriptor_chain.h"
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/base/check.h"
 
 namespace mini_vmm::virtio::blk {
@@ -51,27 +52,7 @@ constexpr size_t kMaxSegments = 32;
 constexpr size_t kMaxSegmentBytes = 8192;
 constexpr uint8_t kStatuses[] = {VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_UNSUPP};
 
-class Input {
- public:
-  explicit Input(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  uint8_t U8() { return pos_ < bytes_.size() ? bytes_[pos_++] : 0; }
-  uint16_t U16() {
-    const uint16_t low = U8();
-    return static_cast<uint16_t>(low | (U8() << 8));
-  }
-  // Fills `out` from the input, zeros once it runs out.
-  void Copy(std::span<uint8_t> out) {
-    if (out.empty()) return;  // data() may be null: no mem* calls on it.
-    const size_t n = std::min(out.size(), bytes_.size() - pos_);
-    if (n > 0) std::memcpy(out.data(), bytes_.data() + pos_, n);
-    std::memset(out.data() + n, 0, out.size() - n);
-    pos_ += n;
-  }
-
- private:
-  std::span<const uint8_t> bytes_;
-  size_t pos_ = 0;
-};
+using Input = fuzz::FuzzInput;
 
 struct Buffer {
   std::vector<uint8_t> bytes;

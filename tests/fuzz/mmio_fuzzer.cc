@@ -27,6 +27,7 @@
 
 #include "devices/virtio/transport/mmio.h"
 #include "devices/virtio/virtio_ring.h"
+#include "tests/fuzz/fuzz_input.h"
 #include "tests/support/counting_interrupt.h"
 #include "tests/support/fake_virtio_device.h"
 #include "tests/support/virtqueue_driver.h"
@@ -78,24 +79,7 @@ enum Op : uint8_t {
   kOpCount,
 };
 
-class Program {
- public:
-  explicit Program(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  bool done() const { return pos_ >= bytes_.size(); }
-  uint8_t U8() { return done() ? 0 : bytes_[pos_++]; }
-  uint16_t U16() {
-    const uint16_t low = U8();
-    return static_cast<uint16_t>(low | (U8() << 8));
-  }
-  uint32_t U32() {
-    const uint32_t low = U16();
-    return low | (uint32_t{U16()} << 16);
-  }
-
- private:
-  std::span<const uint8_t> bytes_;
-  size_t pos_ = 0;
-};
+using Program = fuzz::FuzzInput;
 
 const GuestMemory& Memory() {
   static const GuestMemory* memory = [] {

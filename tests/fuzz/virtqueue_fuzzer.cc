@@ -42,6 +42,7 @@
 #include "devices/virtio/descriptor_chain.h"
 #include "devices/virtio/queue.h"
 #include "devices/virtio/reader_writer.h"
+#include "tests/fuzz/fuzz_input.h"
 #include "tests/support/virtqueue_driver.h"
 #include "vmm/base/check.h"
 #include "vmm/memory/guest_memory.h"
@@ -83,24 +84,9 @@ enum Op : uint8_t {
 };
 
 // Operands, front to back; zeros once the input is used up.
-class Program {
+class Program : public fuzz::FuzzInput {
  public:
-  explicit Program(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  bool done() const { return pos_ >= bytes_.size(); }
-  uint8_t U8() { return done() ? 0 : bytes_[pos_++]; }
-  // Each half is read in its own statement: operands of | are unsequenced.
-  uint16_t U16() {
-    const uint16_t low = U8();
-    return static_cast<uint16_t>(low | (U8() << 8));
-  }
-  uint32_t U32() {
-    const uint32_t low = U16();
-    return low | (uint32_t{U16()} << 16);
-  }
-  uint64_t U64() {
-    const uint64_t low = U32();
-    return low | (uint64_t{U32()} << 32);
-  }
+  using FuzzInput::FuzzInput;
 
   // A guest address: mostly somewhere that matters.
   uint64_t Address() {
@@ -113,10 +99,6 @@ class Program {
         return U64();
     }
   }
-
- private:
-  std::span<const uint8_t> bytes_;
-  size_t pos_ = 0;
 };
 
 const bool kTrace = std::getenv("VIRTQUEUE_FUZZER_TRACE") != nullptr;

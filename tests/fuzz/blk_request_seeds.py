@@ -7,8 +7,9 @@ the top of blk_request_fuzzer.cc): context byte, capacity, serial length,
 completion status, segment list, then the device-readable bytes. Keep the
 format in sync with the fuzzer. Usage: tests/fuzz/blk_request_seeds.py
 """
-import os
 import struct
+
+from seed_corpus import write_corpus
 
 T_IN, T_OUT, T_FLUSH, T_GET_ID, T_DISCARD, T_WRITE_ZEROES = 0, 1, 4, 8, 11, 13
 READ_ONLY, DISCARD, WRITE_ZEROES, DURABLE = 0x01, 0x02, 0x04, 0x08
@@ -113,12 +114,7 @@ SEEDS = {
 
 
 def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus', 'blk_request')
-    os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(out, name), 'wb') as f:
-            f.write(data)
-    print(f'{len(SEEDS)} seeds in {out}')
+    write_corpus('blk_request', SEEDS)
 
 
 if __name__ == '__main__':

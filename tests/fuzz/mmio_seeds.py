@@ -6,8 +6,9 @@ in the fuzzer's program format (see mmio_fuzzer.cc: enum Op and Step()).
 Keep the opcode numbers, kRegisters order and operand order in sync.
 Usage: tests/fuzz/mmio_seeds.py
 """
-import os
 import struct
+
+from seed_corpus import write_corpus
 
 WRITE_REG, READ_REG, RAW, SET_STATUS_BIT, POINT_QUEUE, NOTIFY, NEEDS_RESET = range(7)
 # Indices into kRegisters.
@@ -61,12 +62,7 @@ SEEDS = {
 
 
 def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus', 'mmio')
-    os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(out, name), 'wb') as f:
-            f.write(data)
-    print(f'wrote {len(SEEDS)} seeds to {out}')
+    write_corpus('mmio', SEEDS)
 
 
 if __name__ == '__main__':

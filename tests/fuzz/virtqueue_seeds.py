@@ -7,8 +7,9 @@ queue_test.cc, reader_writer_test.cc) encoded in the fuzzer's program format
 byte, then opcodes with little-endian operands. Keep the opcode numbers and
 operand order in sync with the fuzzer. Usage: tests/fuzz/virtqueue_seeds.py
 """
-import os
 import struct
+
+from seed_corpus import write_corpus
 
 # Opcodes (enum Op in virtqueue_fuzzer.cc).
 WRITE_DESC, WRITE_INDIRECT, PUBLISH, SET_AVAIL_IDX, SET_AVAIL_FLAGS, SET_USED_EVENT, POP, \
@@ -125,12 +126,7 @@ SEEDS = {
 
 
 def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus', 'virtqueue')
-    os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(out, name), 'wb') as f:
-            f.write(data)
-    print(f'wrote {len(SEEDS)} seeds to {out}')
+    write_corpus('virtqueue', SEEDS)
 
 
 if __name__ == '__main__':

@@ -20,7 +20,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <span>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/support/counting_interrupt.h"
 #include "tests/support/fake_virtio_device.h"
+#include "tests/support/register_access.h"
 #include "tests/support/virtqueue_driver.h"
 #include "vmm/base/check.h"
 #include "vmm/memory/guest_memory.h"
@@ -110,16 +110,10 @@ class Session {
 
  private:
   uint32_t Read(uint64_t offset) {
-    std::array<uint8_t, 4> data{};
-    mmio_.Read(devices::IoAccess{offset, offset, 0}, data);
-    uint32_t value = 0;
-    std::memcpy(&value, data.data(), sizeof(value));
-    return value;
+    return testing::ReadRegister32(mmio_, devices::IoAccess{offset, offset, 0});
   }
   void Write(uint64_t offset, uint32_t value) {
-    std::array<uint8_t, 4> data{};
-    std::memcpy(data.data(), &value, sizeof(value));
-    mmio_.Write(devices::IoAccess{offset, offset, 0}, data);
+    testing::WriteRegister32(mmio_, devices::IoAccess{offset, offset, 0}, value);
     if (offset == VIRTIO_MMIO_STATUS && static_cast<uint8_t>(value) == 0) CheckReset();
   }
 

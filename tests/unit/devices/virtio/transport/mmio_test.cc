@@ -8,7 +8,6 @@
 
 #include <array>
 #include <catch2/catch.hpp>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "tests/support/counting_interrupt.h"
 #include "tests/support/fake_guest_memory.h"
 #include "tests/support/fake_virtio_device.h"
+#include "tests/support/register_access.h"
 #include "tests/support/virtqueue_driver.h"
 
 namespace mini_vmm::virtio {
@@ -46,18 +46,8 @@ struct MmioTest {
 
   static devices::IoAccess At(uint64_t offset) { return {kBase + offset, offset, 0}; }
 
-  uint32_t Read(uint64_t offset) {
-    std::array<uint8_t, 4> data{};
-    mmio.Read(At(offset), data);
-    uint32_t value = 0;
-    std::memcpy(&value, data.data(), sizeof(value));
-    return value;
-  }
-  void Write(uint64_t offset, uint32_t value) {
-    std::array<uint8_t, 4> data{};
-    std::memcpy(data.data(), &value, sizeof(value));
-    mmio.Write(At(offset), data);
-  }
+  uint32_t Read(uint64_t offset) { return testing::ReadRegister32(mmio, At(offset)); }
+  void Write(uint64_t offset, uint32_t value) { testing::WriteRegister32(mmio, At(offset), value); }
   void Write64(uint64_t low_offset, GuestAddress addr) {
     Write(low_offset, static_cast<uint32_t>(addr.value()));
     Write(low_offset + 4, static_cast<uint32_t>(addr.value() >> 32));

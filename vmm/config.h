@@ -10,6 +10,7 @@
 #include "vmm/base/log.h"
 #include "vmm/base/result.h"
 #include "vmm/cli/disk_option.h"
+#include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
 
@@ -19,6 +20,8 @@ struct VmConfig {
   std::string cmdline = "console=ttyS0 reboot=k panic=-1";
   uint32_t cpus = 1;
   uint64_t memory_bytes = 512ull << 20;
+  GuestMemory::Backing memory_backing = GuestMemory::Backing::kPrivate;
+  // Transparent huge page advice and 2 MiB alignment (not for hugetlbfs).
   bool hugepages = true;
   // Print the boot-marker time even when the log level hides info lines.
   bool boot_timer = false;

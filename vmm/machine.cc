@@ -72,7 +72,8 @@ Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   kvm::Vm vm = TRY(CreateVm(kvm));
   const auto layout = x86::RamLayout(config.memory_bytes);
   GuestMemory memory =
-      TRY(GuestMemory::Create(layout, GuestMemory::Options{.hugepages = config.hugepages}));
+      TRY(GuestMemory::Create(layout, GuestMemory::Options{.backing = config.memory_backing,
+                                                           .hugepages = config.hugepages}));
   std::unique_ptr<Machine> machine(new Machine(config, std::move(kvm), std::move(vm),
                                                std::move(memory), TRY(EventFd::Create()),
                                                TRY(EventFd::Create())));
@@ -148,6 +149,18 @@ Result<void> Machine::CreateVcpus(uint64_t entry, uint64_t boot_params) {
   return {};
 }
 
+void Machine::ReportRamResidency() const {
+  auto residency = memory_.MeasureResidency();
+  if (!residency.ok()) {
+    LOG_DEBUG("{}", residency.error().ToString());
+    return;
+  }
+  const uint64_t resident = residency->resident_bytes;
+  LOG_INFO("guest RAM: {} of {} MiB resident, {} MiB of it ({}%) on huge pages", resident >> 20,
+           memory_.total_size() >> 20, residency->huge_bytes >> 20,
+           resident == 0 ? 0 : residency->huge_bytes * 100 / resident);
+}
+
 Result<StopReason> Machine::Run() {
   UniqueFd signals = TRY(BlockTerminationSignals());
   console::RawTerminal terminal = TRY(console::RawTerminal::Enter(STDIN_FILENO));
@@ -169,6 +182,7 @@ Result<StopReason> Machine::Run() {
   TRY(runner.Start(vcpus_));
   Result<void> served = loop.Run();
   runner.StopAll();
+  ReportRamResidency();
   if (!served.ok()) return std::move(served).error();
   return stop_.reason();
 }

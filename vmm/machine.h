@@ -48,6 +48,8 @@ class Machine {
   Result<void> CreateDisks();
   PlatformDescription DescribePlatform() const;
   Result<void> CreateVcpus(uint64_t entry, uint64_t boot_params);
+  // Logs (info) how much of guest RAM the host backed, and with huge pages.
+  void ReportRamResidency() const;
 
   VmConfig config_;
   kvm::Kvm kvm_;

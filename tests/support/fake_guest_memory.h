@@ -1,4 +1,4 @@
-// Guest memory for unit tests: real GuestMemory regions on a memfd (no KVM
+// Guest memory for unit tests: real GuestMemory regions (private RAM, no KVM
 // needed), with helpers to build layouts quickly.
 #pragma once
 

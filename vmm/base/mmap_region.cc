@@ -17,9 +17,18 @@ Result<MmapRegion> MmapRegion::MapShared(int fd, size_t size, uint64_t offset) {
 
 Result<MmapRegion> MmapRegion::MapSharedAligned(int fd, size_t size, uint64_t offset,
                                                 size_t alignment) {
+  return MapAligned(fd, size, offset, alignment, MAP_SHARED);
+}
+
+Result<MmapRegion> MmapRegion::MapAnonymousAligned(size_t size, size_t alignment) {
+  return MapAligned(-1, size, 0, alignment, MAP_PRIVATE | MAP_ANONYMOUS);
+}
+
+Result<MmapRegion> MmapRegion::MapAligned(int fd, size_t size, uint64_t offset, size_t alignment,
+                                          int flags) {
   VMM_CHECK(alignment != 0 && (alignment & (alignment - 1)) == 0);
-  // Reserve enough address space to find an aligned start, then map the file
-  // over the aligned part and give back the slack on both sides.
+  // Reserve enough address space to find an aligned start, then map over the
+  // aligned part and give back the slack on both sides.
   const size_t reserve = size + alignment;
   void* base =
       ::mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -28,7 +37,7 @@ Result<MmapRegion> MmapRegion::MapSharedAligned(int fd, size_t size, uint64_t of
   const uintptr_t start = reinterpret_cast<uintptr_t>(base);
   const uintptr_t aligned = (start + alignment - 1) & ~(uintptr_t{alignment} - 1);
   void* addr = ::mmap(reinterpret_cast<void*>(aligned), size, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_FIXED, fd, static_cast<off_t>(offset));
+                      flags | MAP_FIXED, fd, static_cast<off_t>(offset));
   if (addr == MAP_FAILED) {
     const int err = errno;
     ::munmap(base, reserve);

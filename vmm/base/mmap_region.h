@@ -20,6 +20,10 @@ class MmapRegion {
                                              size_t alignment);
   // Anonymous private memory (tests, scratch buffers).
   static Result<MmapRegion> MapAnonymous(size_t size);
+  // Anonymous private memory starting on an `alignment` boundary (a power of
+  // two): guest RAM, which transparent huge pages can back whatever the
+  // host's shmem_enabled setting says.
+  static Result<MmapRegion> MapAnonymousAligned(size_t size, size_t alignment);
   // Adopts an existing mapping (e.g. a kvm_run page); unmapped on destruction.
   static MmapRegion Adopt(void* addr, size_t size) { return MmapRegion(addr, size); }
 
@@ -37,6 +41,10 @@ class MmapRegion {
 
  private:
   MmapRegion(void* addr, size_t size) : addr_(addr), size_(size) {}
+  // mmap(fd, offset, `flags`) read-write at an `alignment` boundary; fd -1
+  // with MAP_ANONYMOUS in `flags` for anonymous memory.
+  static Result<MmapRegion> MapAligned(int fd, size_t size, uint64_t offset, size_t alignment,
+                                       int flags);
   void Unmap() noexcept;
 
   void* addr_ = nullptr;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "vmm/cli/disk_option.h"
+#include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
 
 namespace mini_vmm::cli {
@@ -24,8 +25,8 @@ Exit status: 0 when the guest powers off or reboots, 1 when it crashes or
 mini-vmm fails, 2 for a bad command line.)";
 
 std::string CheckMemory(const std::string& text) {
-  if (!ParseMemorySize(text)) return "\"" + text + "\" is not a size (examples: 512M, 2G, 1024)";
-  return {};
+  auto memory = ParseMemoryOption(text);
+  return memory.ok() ? std::string() : memory.error().ToString();
 }
 
 std::string CheckCpus(const std::string& text) {
@@ -65,7 +66,8 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
       ->type_name("N")
       ->check(CLI::Validator(CheckCpus, ""))
       ->capture_default_str();
-  run.add_option("--memory", raw.memory, "guest RAM; a bare number is MiB")
+  run.add_option("--memory", raw.memory,
+                 "guest RAM: SIZE[,shared=on|off][,hugetlb=on|off]; a bare number is MiB")
       ->type_name("SIZE")
       ->check(CLI::Validator(CheckMemory, ""))
       ->capture_default_str();
@@ -93,7 +95,9 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
 
 void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
   for (const std::string& text : raw.disks) config.disks.push_back(*ParseDiskOption(text));
-  config.memory_bytes = *ParseMemorySize(raw.memory);
+  const MemoryConfig memory = *ParseMemoryOption(raw.memory);
+  config.memory_bytes = memory.bytes;
+  config.memory_backing = memory.backing;
   config.cpus = static_cast<uint32_t>(std::stoul(raw.cpus));
   config.hugepages = !raw.no_hugepages;
   log::ParseLevel(raw.log_level, &config.log_level);

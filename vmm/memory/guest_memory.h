@@ -1,5 +1,4 @@
-// GuestMemory: guest RAM as memfd-backed regions, and the only way host code
-// touches it. Every access is bounds- and overflow-checked and never crosses
+// GuestMemory: guest RAM, and the only way host code touches it. Every access is bounds- and overflow-checked and never crosses
 // a region, so a guest-supplied (address, length) can never reach host memory
 // outside guest RAM.
 //
@@ -10,7 +9,18 @@
 // Regions are fixed after creation, so lookups need no lock; the last region
 // hit is cached because consecutive accesses almost always land in the same
 // region. The regions also give the guest-physical to host-virtual mapping
-// that KVM memslots, vhost memory tables and VFIO DMA maps are built from.
+// that KVM memslots, vhost memory tables and VFIO DMA maps are built from:
+// all three take host virtual addresses, so every backing below serves them.
+//
+// Backings (Options::backing):
+//   kPrivate   private anonymous memory, 2 MiB-aligned with MADV_HUGEPAGE:
+//              transparent huge pages with a stock host's settings
+//              (THP enabled=always or madvise). The default; no fd.
+//   kShared    one sealed memfd, for a backend in another process that maps
+//              guest RAM (vhost-user style). shmem only gets huge pages when
+//              the host's THP shmem_enabled allows it (stock: never).
+//   kHugetlb   a hugetlbfs memfd of 2 MiB pages, reserved up front from the
+//              host's pool (vm.nr_hugepages); shared like kShared.
 #pragma once
 
 #include <atomic>
@@ -44,7 +54,7 @@ class GuestRegion {
   uint64_t end() const { return start_.value() + size(); }
   uint8_t* host_address() const { return static_cast<uint8_t*>(mapping_.data()); }
   // The memfd backing this region and the region's offset in it (for
-  // backends in other processes, such as vhost-user).
+  // backends in other processes, such as vhost-user); -1 for private RAM.
   int fd() const { return fd_; }
   uint64_t fd_offset() const { return fd_offset_; }
 
@@ -55,20 +65,32 @@ class GuestRegion {
  private:
   GuestAddress start_;
   MmapRegion mapping_;
-  int fd_;  // Borrowed from GuestMemory::memfd_.
+  int fd_;  // Borrowed from GuestMemory::memfd_, or -1.
   uint64_t fd_offset_;
 };
 
 class GuestMemory {
  public:
+  enum class Backing { kPrivate, kShared, kHugetlb };
+  static constexpr uint64_t kHugePageSize = 2 << 20;
+
   struct Options {
+    Backing backing = Backing::kPrivate;
     // Align each region's mapping to 2 MiB and ask for transparent huge
     // pages: every 4 KiB first touch is a (nested) page fault otherwise.
+    // Ignored for kHugetlb, which is huge pages only.
     bool hugepages = true;
   };
 
-  // Creates one memfd holding all regions back to back. Regions must be
-  // non-empty, page-aligned, sorted and non-overlapping.
+  // How much of guest RAM the host has actually backed, and with what.
+  struct Residency {
+    uint64_t resident_bytes = 0;
+    uint64_t huge_bytes = 0;  // Of those, on 2 MiB (or larger) pages.
+  };
+
+  // Maps all regions with `options.backing`; shared backings hold them back
+  // to back in one memfd. Regions must be non-empty, page-aligned (2 MiB for
+  // kHugetlb), sorted and non-overlapping.
   static Result<GuestMemory> Create(std::span<const GuestRegionSpec> layout, Options options);
   static Result<GuestMemory> Create(std::span<const GuestRegionSpec> layout) {
     return Create(layout, Options{});
@@ -113,7 +135,11 @@ class GuestMemory {
 
   std::span<const GuestRegion> regions() const { return regions_; }
   uint64_t total_size() const { return total_size_; }
+  // The shared backing's memfd, or -1 for private RAM.
   int memfd() const { return memfd_.get(); }
+
+  // Reads /proc/self/smaps: what the host backs guest RAM with right now.
+  Result<Residency> MeasureResidency() const;
 
  private:
   GuestMemory(UniqueFd memfd, std::vector<GuestRegion> regions, uint64_t total_size)

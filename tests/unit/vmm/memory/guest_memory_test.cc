@@ -1,8 +1,14 @@
 #include "vmm/memory/guest_memory.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <array>
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
 #include <limits>
+#include <string>
 
 #include "tests/support/fake_guest_memory.h"
 
@@ -12,6 +18,37 @@ namespace {
 using testing::MakeGuestMemory;
 
 constexpr uint64_t kMiB = 1 << 20;
+
+// The VmFlags line of the mapping that starts at `addr`, from /proc/self/smaps.
+std::string VmFlagsOf(const void* addr) {
+  char start[32];
+  std::snprintf(start, sizeof(start), "%lx-", reinterpret_cast<unsigned long>(addr));
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    if (line.rfind(start, 0) == 0) inside = true;
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line + " ";
+  }
+  return {};
+}
+
+// Lowers RLIMIT_FSIZE for one test, as `ulimit -f` does, and restores it.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    rlimit lower = saved_;
+    lower.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lower) == 0);
+  }
+  ~FileSizeLimit() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
 
 TEST_CASE("GetSlice inside a region returns the requested bytes") {
   GuestMemory mem = MakeGuestMemory(0x1000, 0x4000);
@@ -66,11 +103,86 @@ TEST_CASE("FindRegion answers correctly after the cached region misses") {
   CHECK(mem.FindRegion(GuestAddress(2 * kMiB)) == nullptr);
 }
 
-TEST_CASE("Regions share one memfd at consecutive offsets") {
-  GuestMemory mem = MakeGuestMemory({{GuestAddress(0), kMiB}, {GuestAddress(4 * kMiB), kMiB}});
-  CHECK(mem.regions()[0].fd() == mem.memfd());
-  CHECK(mem.regions()[1].fd_offset() == kMiB);
-  CHECK(mem.total_size() == 2 * kMiB);
+TEST_CASE("Shared regions share one sealed memfd at consecutive offsets") {
+  std::array<GuestRegionSpec, 2> layout = {GuestRegionSpec{GuestAddress(0), kMiB},
+                                           GuestRegionSpec{GuestAddress(4 * kMiB), kMiB}};
+  auto mem = GuestMemory::Create(layout, {.backing = GuestMemory::Backing::kShared});
+  REQUIRE(mem.ok());
+  REQUIRE(mem->memfd() >= 0);
+  CHECK(mem->regions()[0].fd() == mem->memfd());
+  CHECK(mem->regions()[1].fd_offset() == kMiB);
+  CHECK(mem->total_size() == 2 * kMiB);
+  CHECK(::ftruncate(mem->memfd(), 0) != 0);  // F_SEAL_SHRINK
+}
+
+TEST_CASE("Private RAM has no fd and is advised for huge pages, never forked") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 4 * kMiB}};
+  auto mem = GuestMemory::Create(layout);
+  REQUIRE(mem.ok());
+  CHECK(mem->memfd() == -1);
+  CHECK(mem->regions()[0].fd() == -1);
+  const std::string flags = VmFlagsOf(mem->regions()[0].host_address());
+  CHECK_THAT(flags, Catch::Contains(" hg"));  // MADV_HUGEPAGE
+  CHECK_THAT(flags, Catch::Contains(" dc"));  // MADV_DONTFORK
+}
+
+TEST_CASE("Without hugepages, private RAM is advised against them") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 4 * kMiB}};
+  auto mem = GuestMemory::Create(layout, {.hugepages = false});
+  REQUIRE(mem.ok());
+  CHECK_THAT(VmFlagsOf(mem->regions()[0].host_address()), Catch::Contains(" nh"));
+}
+
+TEST_CASE("Private RAM ignores the file-size limit that a memfd hits") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 4 * kMiB}};
+  FileSizeLimit limit(kMiB);
+  CHECK(GuestMemory::Create(layout).ok());
+}
+
+TEST_CASE("FileSizeLimit: shared RAM larger than ulimit -f is refused, naming the limit") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 4 * kMiB}};
+  FileSizeLimit limit(kMiB);
+  auto mem = GuestMemory::Create(layout, {.backing = GuestMemory::Backing::kShared});
+  REQUIRE_FALSE(mem.ok());
+  CHECK(mem.error().ToString() ==
+        "shared guest RAM of 4 MiB is a file larger than this process's file-size limit "
+        "(ulimit -f 1024 KiB); raise it to at least 4096 KiB or drop shared=on");
+}
+
+TEST_CASE("HugetlbUnaligned: hugetlbfs regions must be whole 2 MiB pages") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 3 * kMiB}};
+  auto mem = GuestMemory::Create(layout, {.backing = GuestMemory::Backing::kHugetlb});
+  REQUIRE_FALSE(mem.ok());
+  CHECK(mem.error().ToString() ==
+        "guest memory region 0x0+0x300000 is empty or not 2048 KiB-aligned");
+}
+
+TEST_CASE("Hugetlb RAM is either on 2 MiB pages or refused with the pool to raise") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 2 * kMiB}};
+  auto mem = GuestMemory::Create(layout, {.backing = GuestMemory::Backing::kHugetlb});
+  if (mem.ok()) {
+    mem->regions()[0].host_address()[0] = 1;
+    auto residency = mem->MeasureResidency();
+    REQUIRE(residency.ok());
+    CHECK(residency->huge_bytes == 2 * kMiB);
+  } else {
+    CHECK_THAT(mem.error().ToString(), Catch::Contains("vm.nr_hugepages") ||
+                                           Catch::Contains("hugetlbfs pages"));
+  }
+}
+
+TEST_CASE("MeasureResidency counts the pages the host backed") {
+  std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0), 4 * kMiB}};
+  auto mem = GuestMemory::Create(layout, {.hugepages = false});
+  REQUIRE(mem.ok());
+  auto before = mem->MeasureResidency();
+  REQUIRE(before.ok());
+  CHECK(before->resident_bytes == 0);
+  for (uint64_t off = 0; off < kMiB; off += 4096) mem->regions()[0].host_address()[off] = 1;
+  auto after = mem->MeasureResidency();
+  REQUIRE(after.ok());
+  CHECK(after->resident_bytes == kMiB);
+  CHECK(after->huge_bytes == 0);
 }
 
 TEST_CASE("Create rejects overlapping regions") {

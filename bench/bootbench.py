@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
 """Boot-time benchmark: mini-vmm against QEMU microvm, same kernel and
 initramfs, inside one machine (the nested L1 when there is no hardware
-virtualization). Runs are interleaved (later boots in one L1 are slower,
-nested-notes item 12) and timed from process spawn to the guest's boot
-marker (byte 123 written to I/O port 0x3f0 by the test /init):
+virtualization). Runs are interleaved, rotating which VMM goes first (later
+boots in one L1 are slower, nested-notes item 12), and timed from process
+spawn to the guest's boot marker (byte 123 written to I/O port 0x3f0 by the
+test /init):
   - mini-vmm reports it with --boot-timer; we time the line's arrival;
   - QEMU gets an isa-debugcon on port 0x3f0 writing to a file we poll.
+QEMU runs twice per round: as a user who benchmarks it would configure it
+(`-M microvm,rtc=on`: without an RTC, the guest's rtc_cmos probe stalls for
+seconds under KVM) and with microvm's defaults, labelled as such. The
+guest's own uptime at the marker (printed by /init) is reported beside the
+wall time, so the VMM's share and the guest's share are apart.
 RSS outside guest RAM is read from /proc/PID/smaps at the marker: VmRSS
-minus the resident part of the guest-RAM mapping.
+minus the resident part of the guest-RAM mapping(s), whose huge-page share
+is reported too.
 """
 
 import argparse
 import json
 import os
+import re
 import select
 import statistics
 import subprocess
@@ -24,14 +32,27 @@ MARKER_BYTE = b"{"  # 123
 CMDLINE = "console=ttyS0 reboot=k panic=-1 quiet io_delay=none"
 
 
-def smaps_rss_kib(pid, guest_ram_bytes, ram_name):
-    """(total RSS, RSS of the guest RAM mapping, private RSS outside guest
-    RAM) in KiB. Private (Private_Clean + Private_Dirty) leaves out shared
-    library pages that every process on the host shares."""
+# name: (argv builder key, description)
+VMMS = {
+    "mini-vmm": "mini-vmm (defaults)",
+    "qemu-rtc": "QEMU -M microvm,rtc=on (best configured)",
+    "qemu-default": "QEMU -M microvm (its defaults: no RTC)",
+}
+UPTIME_RE = re.compile(rb"boot marker at guest uptime ([0-9.]+)s")
+
+
+def smaps_rss_kib(pid, guest_ram_bytes):
+    """(total RSS, RSS of guest RAM, RSS of guest RAM on huge pages, private
+    RSS outside guest RAM) in KiB. Guest RAM is the anonymous mapping(s) of
+    at least the RAM size below 3 GiB, or mini-vmm's named memfd. Private
+    (Private_Clean + Private_Dirty) leaves out shared library pages that
+    every process on the host shares."""
     total = 0
     ram = 0
+    ram_huge = 0
     private = 0
     current_is_ram = False
+    low_ram = min(guest_ram_bytes, 3 << 30)
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
             fields = line.split()
@@ -39,84 +60,112 @@ def smaps_rss_kib(pid, guest_ram_bytes, ram_name):
                 start, end = (int(x, 16) for x in fields[0].split("-"))
                 name = fields[5] if len(fields) > 5 else ""
                 size = end - start
-                if ram_name:
-                    current_is_ram = ram_name in name
-                else:  # QEMU: guest RAM is one anonymous mapping of its size.
-                    current_is_ram = name == "" and size >= guest_ram_bytes
+                current_is_ram = ("mini-vmm-guest-ram" in name or
+                                  (name == "" and size >= low_ram))
             elif fields[0] == "Rss:":
                 kib = int(fields[1])
                 total += kib
                 if current_is_ram:
                     ram += kib
+            elif fields[0] in ("AnonHugePages:", "ShmemPmdMapped:") and current_is_ram:
+                ram_huge += int(fields[1])
             elif fields[0] in ("Private_Clean:", "Private_Dirty:") and not current_is_ram:
                 private += int(fields[1])
-    return total, ram, private
+    return total, ram, ram_huge, private
 
 
-def wait_for_marker_minivmm(proc, deadline):
-    buffer = b""
+class Output:
+    """Collects a child's stdout and stderr without ever blocking on them."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.data = {proc.stdout.fileno(): b"", proc.stderr.fileno(): b""}
+        self.open = set(self.data)
+
+    def pump(self, timeout):
+        ready, _, _ = select.select(list(self.open), [], [], timeout) if self.open else ([], 0, 0)
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if chunk:
+                self.data[fd] += chunk
+            else:
+                self.open.discard(fd)
+        if not self.open:
+            time.sleep(timeout)
+
+    def text(self, stream):
+        return self.data[stream.fileno()]
+
+
+def wait_for(condition, out, deadline):
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
-        if ready:
-            chunk = os.read(proc.stderr.fileno(), 4096)
-            if not chunk:
-                return False
-            buffer += chunk
-            if b"guest boot marker" in buffer:
-                return True
-        elif proc.poll() is not None:
-            return False
+        if condition():
+            return True
+        if out.proc.poll() is not None and not condition():
+            out.pump(0)
+            return condition()
+        out.pump(0.002)
     return False
 
 
-def wait_for_marker_file(path, proc, deadline):
-    while time.monotonic() < deadline:
-        try:
-            with open(path, "rb") as f:
-                if MARKER_BYTE in f.read():
-                    return True
-        except FileNotFoundError:
-            pass
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.002)
-    return False
+def marker_in_file(path):
+    try:
+        with open(path, "rb") as f:
+            return MARKER_BYTE in f.read()
+    except FileNotFoundError:
+        return False
 
 
-def run_one(vmm, args, kernel, initrd, memory_mib, cpus, timeout):
+def vmm_argv(vmm, args, marker):
+    if vmm == "mini-vmm":
+        return [args.mini_vmm, "run", "--kernel", args.kernel, "--initrd", args.initrd,
+                "--memory", "%dM" % args.memory, "--cpus", str(args.cpus),
+                "--cmdline", CMDLINE, "--boot-timer"]
+    machine = "microvm,rtc=on" if vmm == "qemu-rtc" else "microvm"
+    return [args.qemu, "-M", machine, "-accel", "kvm", "-cpu", "host",
+            "-m", "%d" % args.memory, "-smp", str(args.cpus), "-nodefaults",
+            "-no-user-config", "-nographic", "-no-reboot",
+            "-serial", "stdio", "-kernel", args.kernel, "-initrd", args.initrd,
+            "-append", CMDLINE, "-chardev", "file,id=marker,path=" + marker,
+            "-device", "isa-debugcon,iobase=0x3f0,chardev=marker"]
+
+
+def run_one(vmm, args):
     with tempfile.TemporaryDirectory() as tmp:
         marker = os.path.join(tmp, "marker")
-        if vmm == "mini-vmm":
-            argv = [args.mini_vmm, "run", "--kernel", kernel, "--initrd", initrd,
-                    "--memory", "%dM" % memory_mib, "--cpus", str(cpus),
-                    "--cmdline", CMDLINE, "--boot-timer"]
-            ram_name = "memfd:mini-vmm-guest-ram"
-        else:
-            argv = [args.qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host",
-                    "-m", "%d" % memory_mib, "-smp", str(cpus), "-nodefaults",
-                    "-no-user-config", "-nographic", "-no-reboot",
-                    "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
-                    "-append", CMDLINE, "-chardev", "file,id=marker,path=" + marker,
-                    "-device", "isa-debugcon,iobase=0x3f0,chardev=marker"]
-            ram_name = None
         start = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
-        deadline = start + timeout
+        proc = subprocess.Popen(vmm_argv(vmm, args, marker), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = Output(proc)
+        deadline = start + args.timeout
         try:
             if vmm == "mini-vmm":
-                ok = wait_for_marker_minivmm(proc, deadline)
+                reached = lambda: b"guest boot marker" in out.text(proc.stderr)
             else:
-                ok = wait_for_marker_file(marker, proc, deadline)
+                reached = lambda: marker_in_file(marker)
+            ok = wait_for(reached, out, deadline)
             elapsed = time.monotonic() - start
             if not ok:
                 raise RuntimeError("%s: no boot marker (exit %s): %s" % (
-                    vmm, proc.poll(), proc.stderr.read().decode(errors="replace")[-2000:]))
-            total, ram, private = smaps_rss_kib(proc.pid, memory_mib << 20, ram_name)
+                    vmm, proc.poll(), out.text(proc.stderr).decode(errors="replace")[-2000:]))
+            total, ram, ram_huge, private = smaps_rss_kib(proc.pid, args.memory << 20)
+            # /init prints its uptime just before the marker; the serial line
+            # may still be on its way.
+            wait_for(lambda: UPTIME_RE.search(out.text(proc.stdout)), out,
+                     time.monotonic() + 10)
+            found = UPTIME_RE.search(out.text(proc.stdout))
+            uptime = float(found.group(1)) if found else None
         finally:
             proc.kill()
             proc.wait()
-        return elapsed, total - ram, private
+        return {"seconds": elapsed, "guest_uptime_seconds": uptime,
+                "rss_outside_ram_kib": total - ram, "private_outside_ram_kib": private,
+                "ram_resident_kib": ram, "ram_huge_kib": ram_huge}
+
+
+def median_of(runs, key):
+    values = [r[key] for r in runs if r[key] is not None]
+    return statistics.median(values) if values else float("nan")
 
 
 def main():
@@ -126,47 +175,49 @@ def main():
     parser.add_argument("--kernel", required=True)
     parser.add_argument("--initrd", required=True)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--memory", type=int, default=512, help="MiB")
+    parser.add_argument("--memory", type=int, default=256, help="MiB")
     parser.add_argument("--cpus", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
-    results = {"mini-vmm": [], "qemu-microvm": []}
+    names = list(VMMS)
+    results = {vmm: [] for vmm in names}
     for i in range(args.runs):
-        # Alternate which goes first, so neither always gets the fresher L1.
-        order = ["mini-vmm", "qemu-microvm"] if i % 2 == 0 else ["qemu-microvm", "mini-vmm"]
+        # Rotate which goes first, so none always gets the fresher L1.
+        order = names[i % len(names):] + names[:i % len(names)]
         for vmm in order:
-            seconds, rss_kib, private_kib = run_one(vmm, args, args.kernel, args.initrd,
-                                                    args.memory, args.cpus, args.timeout)
-            results[vmm].append({"seconds": seconds, "rss_outside_ram_kib": rss_kib,
-                                 "private_outside_ram_kib": private_kib})
-            print("run %d %-13s boot-to-marker %6.2f s   outside guest RAM: RSS %6.0f KiB,"
-                  " private %6.0f KiB" % (i + 1, vmm, seconds, rss_kib, private_kib), flush=True)
+            r = run_one(vmm, args)
+            results[vmm].append(r)
+            print("run %d %-13s boot-to-marker %6.2f s (guest uptime %s s)  outside guest RAM:"
+                  " RSS %6.0f KiB, private %6.0f KiB; guest RAM %4.0f MiB, %3.0f%% on huge pages"
+                  % (i + 1, vmm, r["seconds"], "%.2f" % r["guest_uptime_seconds"]
+                     if r["guest_uptime_seconds"] is not None else "?", r["rss_outside_ram_kib"],
+                     r["private_outside_ram_kib"], r["ram_resident_kib"] / 1024,
+                     100.0 * r["ram_huge_kib"] / max(r["ram_resident_kib"], 1)), flush=True)
 
     summary = {}
     for vmm, runs in results.items():
-        summary[vmm] = {
-            "median_seconds": statistics.median(r["seconds"] for r in runs),
-            "median_rss_outside_ram_kib": statistics.median(r["rss_outside_ram_kib"] for r in runs),
-            "median_private_outside_ram_kib":
-                statistics.median(r["private_outside_ram_kib"] for r in runs),
-            "runs": runs,
-        }
-    ratio = summary["mini-vmm"]["median_seconds"] / summary["qemu-microvm"]["median_seconds"]
+        summary[vmm] = {key: median_of(runs, key) for key in runs[0]}
+        summary[vmm]["description"] = VMMS[vmm]
+        summary[vmm]["runs"] = runs
+    ratios = {other: summary["mini-vmm"]["seconds"] / summary[other]["seconds"]
+              for other in names[1:]}
     print()
-    print("kernel %s, initrd %s, %d MiB, %d vCPU(s), %d runs each"
+    print("kernel %s, initrd %s, %d MiB, %d vCPU(s), %d runs each, medians"
           % (os.path.basename(args.kernel), os.path.basename(args.initrd), args.memory,
              args.cpus, args.runs))
-    for vmm in ("mini-vmm", "qemu-microvm"):
+    for vmm in names:
         s = summary[vmm]
-        print("%-13s median boot-to-marker %6.2f s; outside guest RAM: RSS %7.0f KiB,"
-              " private %7.0f KiB" % (vmm, s["median_seconds"], s["median_rss_outside_ram_kib"],
-                                      s["median_private_outside_ram_kib"]))
-    print("ratio mini-vmm / qemu-microvm boot time: %.2f" % ratio)
+        print("%-13s boot-to-marker %6.2f s, guest uptime at marker %6.2f s; outside guest RAM:"
+              " RSS %7.0f KiB, private %7.0f KiB  [%s]"
+              % (vmm, s["seconds"], s["guest_uptime_seconds"], s["rss_outside_ram_kib"],
+                 s["private_outside_ram_kib"], VMMS[vmm]))
+    for other, ratio in ratios.items():
+        print("ratio mini-vmm / %-12s boot time: %.2f" % (other, ratio))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": summary, "ratio": ratio, "cpus": args.cpus,
+            json.dump({"summary": summary, "ratios": ratios, "cpus": args.cpus,
                        "memory_mib": args.memory, "kernel": args.kernel}, f, indent=2)
 
 

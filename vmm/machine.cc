@@ -63,6 +63,12 @@ Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory m
       console_room_(std::move(console_room)),
       console_output_(STDOUT_FILENO) {}
 
+Machine::~Machine() {
+  // Members go in reverse declaration order, but a device thread may still
+  // complete a request and raise its interrupt: stop them all first.
+  if (virtio_) virtio_->StopAll();
+}
+
 Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   kvm::Kvm kvm = TRY(kvm::Kvm::Open(config.kvm_path));
   if (config.cpus > static_cast<uint32_t>(kvm.max_vcpus())) {

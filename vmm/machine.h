@@ -34,7 +34,8 @@ class Machine {
 
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
-  ~Machine() = default;
+  // Stops every device (threads joined) before any member goes.
+  ~Machine();
 
   Result<StopReason> Run();
   std::string stop_detail() const { return stop_.detail(); }

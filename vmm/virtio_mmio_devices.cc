@@ -17,34 +17,40 @@ Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device
   if (index >= x86::kVirtioMmioGsis.size()) {
     return Error::Invalid("too many virtio devices (at most {})", x86::kVirtioMmioGsis.size());
   }
-  auto slot = std::make_unique<Slot>();
-  slot->base = x86::kVirtioMmioBase + index * x86::kVirtioMmioStride;
-  slot->gsi = x86::kVirtioMmioGsis[index];
-
-  slot->interrupt = std::make_unique<devices::IrqFdInterrupt>(TRY(EventFd::Create()));
-  slot->irqfd.emplace(TRY(vm_.RegisterIrqFd(slot->interrupt->eventfd(), slot->gsi)));
-
+  const uint64_t base = x86::kVirtioMmioBase + index * x86::kVirtioMmioStride;
+  const uint32_t gsi = x86::kVirtioMmioGsis[index];
   std::vector<EventFd> queue_events;
   for (size_t q = 0; q < device->queue_max_sizes().size(); ++q) {
     queue_events.push_back(TRY(EventFd::Create()));
   }
-  slot->transport = std::make_shared<virtio::MmioTransport>(
-      std::move(device), memory_, std::move(queue_events), *slot->interrupt);
-  const auto& events = slot->transport->queue_events();
+  const std::string name(device->name());
+  // Held first, so released last: the line outlives the transport's use.
+  auto interrupt = std::make_unique<devices::IrqFdInterrupt>(TRY(EventFd::Create()));
+  auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory_,
+                                                           std::move(queue_events), *interrupt);
+  DeviceAttachment attachment(name, [transport] { transport->Shutdown(); });
+  auto& line = attachment.Hold(std::move(interrupt));
+  attachment.Hold(TRY(vm_.RegisterIrqFd(line->eventfd(), gsi)));
+  attachment.Hold(transport);
+  const auto& events = transport->queue_events();
   for (size_t q = 0; q < events.size(); ++q) {
-    slot->doorbells.push_back(
-        TRY(vm_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
-                                slot->base + VIRTIO_MMIO_QUEUE_NOTIFY, sizeof(uint32_t), q)));
+    attachment.Hold(TRY(vm_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
+                                            base + VIRTIO_MMIO_QUEUE_NOTIFY, sizeof(uint32_t),
+                                            q)));
   }
-  TRY(mmio_bus_.Insert(slot->transport, slot->base, virtio::MmioTransport::kWindowSize));
-  slots_.push_back(std::move(slot));
+  attachment.Hold(TRY(mmio_bus_.Attach(transport, base, virtio::MmioTransport::kWindowSize)));
+  slots_.push_back(Slot{base, gsi, std::move(attachment)});
   return {};
+}
+
+void VirtioMmioDevices::StopAll() noexcept {
+  for (Slot& slot : slots_) slot.attachment.Stop();
 }
 
 std::vector<firmware::acpi::VirtioMmioDevice> VirtioMmioDevices::AcpiDescriptions() const {
   std::vector<firmware::acpi::VirtioMmioDevice> out;
   for (const auto& slot : slots_) {
-    out.push_back({slot->base, virtio::MmioTransport::kWindowSize, slot->gsi});
+    out.push_back({slot.base, virtio::MmioTransport::kWindowSize, slot.gsi});
   }
   return out;
 }
@@ -54,7 +60,7 @@ std::string VirtioMmioDevices::KernelParameters() const {
   for (const auto& slot : slots_) {
     if (!out.empty()) out += ' ';
     out += Format("virtio_mmio.device={}K@{:#x}:{}", virtio::MmioTransport::kWindowSize >> 10,
-                  slot->base, slot->gsi);
+                  slot.base, slot.gsi);
   }
   return out;
 }

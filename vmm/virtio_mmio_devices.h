@@ -3,6 +3,10 @@
 // queue index, so a kick never returns to the vCPU thread) and the
 // interrupt as a KVM irqfd. Also describes the devices for the guest: ACPI
 // DSDT entries, and virtio_mmio.device= parameters for acpi=off boots.
+//
+// Each device's registrations are one DeviceAttachment. StopAll() stops
+// every device (threads joined) and must run before anything the devices
+// use goes; the destructor does it too, and then releases the attachments.
 #pragma once
 
 #include <memory>
@@ -16,6 +20,7 @@
 #include "devices/virtio/transport/mmio.h"
 #include "firmware/acpi/tables.h"
 #include "vmm/base/result.h"
+#include "vmm/device_attachment.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -26,30 +31,31 @@ class VirtioMmioDevices {
   VirtioMmioDevices(kvm::Vm& vm, devices::Bus& mmio_bus, const GuestMemory& memory)
       : vm_(vm), mmio_bus_(mmio_bus), memory_(memory) {}
 
-  // Fails if no slot is left or KVM refuses a registration.
+  VirtioMmioDevices(const VirtioMmioDevices&) = delete;
+  VirtioMmioDevices& operator=(const VirtioMmioDevices&) = delete;
+  ~VirtioMmioDevices() { StopAll(); }
+
+  // Fails if no slot is left or KVM refuses a registration; then nothing of
+  // the device stays registered.
   Result<void> Add(std::shared_ptr<virtio::VirtioDevice> device);
+  // Stops every device; idempotent.
+  void StopAll() noexcept;
 
   std::vector<firmware::acpi::VirtioMmioDevice> AcpiDescriptions() const;
   // "virtio_mmio.device=4K@0xd0000000:5 ..." (empty without devices).
   std::string KernelParameters() const;
 
  private:
-  // Member order is teardown order reversed: doorbells are deassigned
-  // before the transport (and the eventfds it owns) go, the transport stops
-  // its device before the irqfd and its eventfd go.
   struct Slot {
     uint64_t base = 0;
     uint32_t gsi = 0;
-    std::unique_ptr<devices::IrqFdInterrupt> interrupt;
-    std::optional<kvm::IrqFd> irqfd;
-    std::shared_ptr<virtio::MmioTransport> transport;
-    std::vector<kvm::IoEventFd> doorbells;
+    DeviceAttachment attachment;
   };
 
   kvm::Vm& vm_;
   devices::Bus& mmio_bus_;
   const GuestMemory& memory_;
-  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot> slots_;
 };
 
 // Whether `cmdline` contains `param` as a whole word (e.g. "acpi=off").

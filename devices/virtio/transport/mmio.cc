@@ -65,6 +65,11 @@ void MmioTransport::Write(const devices::IoAccess& access, std::span<const uint8
   WriteRegister(access.offset, value);
 }
 
+void MmioTransport::Shutdown() {
+  std::lock_guard lock(mutex_);
+  core_.Shutdown();
+}
+
 uint32_t MmioTransport::ReadRegister(uint64_t offset) {
   switch (offset) {
     case VIRTIO_MMIO_MAGIC_VALUE:

@@ -65,6 +65,10 @@ class MmioTransport final : public devices::BusDevice {
   // The queue eventfds, for registering ioeventfds with KVM.
   const std::vector<EventFd>& queue_events() const { return core_.queue_events(); }
 
+  // Stops the device for good (TransportCore::Shutdown): after it returns,
+  // nothing calls the interrupt line any more, so the line may be freed.
+  void Shutdown();
+
  private:
   uint32_t ReadRegister(uint64_t offset);
   void WriteRegister(uint64_t offset, uint32_t value);

@@ -140,6 +140,7 @@ void TransportCore::WriteStatus(uint8_t value) {
 }
 
 void TransportCore::Activate() {
+  if (shut_down_) return;
   const bool event_idx = driver_features_ & (1ull << VIRTIO_RING_F_EVENT_IDX);
   const bool indirect = driver_features_ & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
   for (size_t i = 0; i < queues_.size(); ++i) {
@@ -183,6 +184,12 @@ void TransportCore::Reset() {
   driver_features_ = 0;
   status_ = 0;
   needs_reset_->store(false, std::memory_order_release);
+}
+
+void TransportCore::Shutdown() {
+  if (activated_) device_->Reset();
+  activated_ = false;
+  shut_down_ = true;
 }
 
 void TransportCore::ReadConfig(uint64_t offset, std::span<uint8_t> data) {

@@ -57,6 +57,11 @@ class TransportCore {
   uint8_t status() const;
   void WriteStatus(uint8_t status);
 
+  // Stops the device for good (VM teardown): returns once no device thread
+  // touches the queues, guest memory or the interrupt any more, and the
+  // device is never activated again, whatever the driver writes.
+  void Shutdown();
+
   void ReadConfig(uint64_t offset, std::span<uint8_t> data);
   void WriteConfig(uint64_t offset, std::span<const uint8_t> data);
   uint32_t config_generation() const { return config_generation_; }
@@ -85,6 +90,7 @@ class TransportCore {
   uint64_t driver_features_ = 0;
   uint8_t status_ = 0;
   bool activated_ = false;
+  bool shut_down_ = false;
   uint32_t config_generation_ = 0;
   // Set by the device (any thread) or by a failed activation.
   std::shared_ptr<std::atomic<bool>> needs_reset_;

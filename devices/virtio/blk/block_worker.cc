@@ -82,6 +82,9 @@ void BlockWorker::OnKick() {
   session_.kick.Consume();
   ProcessQueue();
   NotifyDriver();
+  // Release: whoever sees the count also sees everything this kick did
+  // (a test waits on it to know that nothing more will happen).
+  counters_.kicks.fetch_add(1, std::memory_order_release);
 }
 
 void BlockWorker::OnCompletions() {

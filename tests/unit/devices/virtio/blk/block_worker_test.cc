@@ -43,11 +43,14 @@ TEST_CASE_METHOD(LifecycleTest, "No more requests are in flight than the queue h
   Activate();
   PublishFlushes(driver_, kDriverQueueSize);
   Kick();
-  REQUIRE(Eventually([&] { return backend_->enqueued() == kDriverQueueSize; }));
+  REQUIRE(Eventually([&] { return device_->counters().kicks == 1; }));
+  REQUIRE(backend_->enqueued() == kDriverQueueSize);
   // A hostile driver republishes a head it has not got back.
   driver_.PublishHead(0);
   Kick();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The worker has handled that kick to the end: whatever it would have
+  // enqueued for it, it has.
+  REQUIRE(Eventually([&] { return device_->counters().kicks == 2; }));
   CHECK(backend_->enqueued() == kDriverQueueSize);
 
   backend_->CompleteOldest(VIRTIO_BLK_S_OK);

@@ -2,7 +2,8 @@
 // Each request runs to completion inside Enqueue() (preadv2/pwritev2,
 // fdatasync, fallocate on the device's I/O thread), then is reported
 // through the same eventfd protocol as the asynchronous backend, so the
-// device cannot tell them apart.
+// device cannot tell them apart. The system calls go through a FileIo
+// (file_io.h), which tests replace with a recording one.
 #pragma once
 
 #include <memory>

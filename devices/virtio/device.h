@@ -33,6 +33,9 @@ class VirtioInterrupt {
 
 struct ActivateContext {
   const GuestMemory& memory;
+  // Every queue of the device, in index order. Only those the driver made
+  // ready are active(), i.e. validated (size, alignment, inside RAM); the
+  // others are in their reset state and the device must not serve them.
   std::span<Queue> queues;
   // Signalled (by KVM's ioeventfd, or by the transport) when the driver
   // kicks the queue of the same index.

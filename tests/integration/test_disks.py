@@ -1,18 +1,23 @@
 """virtio-blk over virtio-mmio with real Debian kernels: sizes, serials,
 read-only disks, data written by the guest found in the host file (and the
 other way round), a filesystem made and used by the guest that the host's
-e2fsck finds clean, discard, and bad --disk input."""
+e2fsck finds clean, discard, and bad --disk input (an image QEMU has open
+among them)."""
 
+import fcntl
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
+import time
 import unittest
 
 import vmmtest as vt
 
 MIB = 1 << 20
+F_OFD_GETLK = 36  # <fcntl.h>; Python 3.11 has no constant for it.
 
 
 def setUpModule():
@@ -186,6 +191,33 @@ class BadDiskInputTest(unittest.TestCase):
 
     def test_missing_path(self):
         self.assert_one_line_error(["readonly=on"], "path=")
+
+    def test_image_qemu_has_open(self):
+        # QEMU's block layer (qemu-io, kept open by its sleep command) holds
+        # its OFD locks on the image; mini-vmm takes the same kind of lock.
+        qemu = subprocess.Popen(["qemu-io", "-f", "raw", "-c", "sleep 120000", self.img],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.wait_for_qemu_lock()
+            self.assert_one_line_error(["path=%s" % self.img], '"%s"' % self.img,
+                                       "is in use by another process")
+        finally:
+            qemu.kill()
+            qemu.wait()
+
+    def wait_for_qemu_lock(self):
+        """Until some process holds QEMU's "consistent read" byte (100)."""
+        fd = os.open(self.img, os.O_RDONLY)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                probe = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 100, 1, 0)
+                if struct.unpack("hhqqi", fcntl.fcntl(fd, F_OFD_GETLK, probe))[0] != fcntl.F_UNLCK:
+                    return
+                time.sleep(0.05)
+        finally:
+            os.close(fd)
+        self.fail("qemu-io never locked %s" % self.img)
 
     def test_no_permission(self):
         os.chmod(self.img, 0o600)

@@ -84,6 +84,13 @@ void BlockDevice::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
 Result<void> BlockDevice::Activate(const ActivateContext& context) {
   VMM_CHECK(worker_ == nullptr);  // The transport resets before activating again.
   VMM_CHECK(context.queues.size() == 1 && context.queue_events.size() == 1);
+  // A driver that did not make the request queue ready asks for no I/O.
+  // Its size was never validated, and the worker's tables are sized from
+  // it, so nothing is started (or allocated) for it.
+  if (!context.queues[0].active()) {
+    LOG_DEBUG_RATELIMITED("{}: driver started the device without its request queue", name_);
+    return {};
+  }
   const auto negotiated = [&](unsigned feature) {
     return (context.driver_features & Bit(feature)) != 0;
   };

@@ -57,6 +57,8 @@ class BlockDevice final : public VirtioDevice {
   void Reset() override;
 
   const BlockCounters& counters() const { return counters_; }
+  // True between an Activate() with a ready request queue and Reset().
+  bool serving() const { return worker_ != nullptr; }
   std::string_view backend_name() const { return backend_->name(); }
 
  private:

@@ -16,6 +16,9 @@ constexpr size_t kThreadNameMax = 15;  // pthread_setname_np: 16 bytes with the 
 
 Result<std::unique_ptr<BlockWorker>> BlockWorker::Start(Session session, DiskBackend& backend,
                                                         BlockCounters& counters) {
+  // The tables below are sized from the queue: only a validated (active)
+  // queue's size is bounded by the device's maximum rather than the guest.
+  VMM_CHECK(session.queue.active() && session.queue.size() <= session.queue.max_size());
   EventLoop loop = TRY(EventLoop::Create());
   EventFd stop = TRY(EventFd::Create());
   std::unique_ptr<BlockWorker> worker(
@@ -79,6 +82,9 @@ void BlockWorker::OnKick() {
   session_.kick.Consume();
   ProcessQueue();
   NotifyDriver();
+  // Release: whoever sees the count also sees everything this kick did
+  // (a test waits on it to know that nothing more will happen).
+  counters_.kicks.fetch_add(1, std::memory_order_release);
 }
 
 void BlockWorker::OnCompletions() {

@@ -35,6 +35,7 @@ namespace mini_vmm::virtio::blk {
 
 // Written by the I/O thread, read by anyone (tests, logs).
 struct BlockCounters {
+  std::atomic<uint64_t> kicks{0};        // Driver notifications handled to the end.
   std::atomic<uint64_t> requests{0};     // Chains taken from the queue.
   std::atomic<uint64_t> io_errors{0};    // Requests the host file failed (IOERR).
   std::atomic<uint64_t> ring_faults{0};  // Queue faults (DEVICE_NEEDS_RESET).

@@ -44,8 +44,11 @@ struct DiskRequest {
   uint64_t length = 0;              // kRead, kWrite: total bytes of `iovecs`.
   std::vector<iovec> iovecs{};      // kRead, kWrite: guest RAM.
   std::vector<DiskRange> ranges{};  // kDiscard, kWriteZeroes.
-  // kWrite: stable before completion (RWF_DSYNC), for drivers that did not
-  // negotiate VIRTIO_BLK_F_FLUSH (§5.2.6.2, the first "stable" case).
+  // kWrite, kDiscard, kWriteZeroes: on stable storage before completion,
+  // for drivers that did not negotiate VIRTIO_BLK_F_FLUSH: without it the
+  // device is write-through and every completed write is stable (§5.2.6.2,
+  // the first "stable" case). Writes carry RWF_DSYNC; fallocate(2) has no
+  // such flag, so discard and write zeroes are followed by fdatasync.
   bool durable = false;
 };
 

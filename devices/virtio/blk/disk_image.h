@@ -4,9 +4,12 @@
 //   DiskImage image = TRY(DiskImage::Open({.path = "rootfs.img", .serial = "root"}));
 //   if (image.file_id() == other.file_id()) { /* the same file twice: refuse */ }
 //
-// The image is locked with flock(2) for as long as it is open: exclusively
-// when writable, shared when read-only, so two VMMs can never write one
-// image (nor one write while another reads).
+// The image is locked for as long as it is open, with the open-file-
+// description byte locks QEMU uses (see disk_image.cc): exclusively when
+// writable, shared when read-only, so two VMMs, mini-vmm or QEMU, can never
+// write one image (nor one write while another reads). A writable block
+// device is also opened O_EXCL, which the kernel refuses while it is
+// mounted or held exclusively elsewhere.
 #pragma once
 
 #include <sys/types.h>

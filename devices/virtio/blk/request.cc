@@ -175,7 +175,9 @@ class Parser {
     if (length / kSegmentSize > (discard ? kMaxDiscardSegments : kMaxWriteZeroesSegments)) {
       return Reject(RequestFault::kTooManySegments);
     }
-    DiskRequest io{.op = discard ? DiskOp::kDiscard : DiskOp::kWriteZeroes};
+    // Durable like a write when FLUSH was not negotiated (§5.2.6.2).
+    DiskRequest io{.op = discard ? DiskOp::kDiscard : DiskOp::kWriteZeroes,
+                   .durable = context_.durable_writes};
     while (reader_.available() > 0) {
       const auto segment = *reader_.ReadObj<virtio_blk_discard_write_zeroes>();
       if (auto fault = CheckSegment(segment, discard)) return Reject(*fault);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/virtio_blk.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -20,23 +19,29 @@ int64_t RetryOnEintr(Syscall call) {
 }
 
 // A short transfer is an error too: the guest asked for every byte.
-uint8_t ReadWrite(int fd, const DiskRequest& request) {
+uint8_t ReadWrite(FileIo& io, int fd, const DiskRequest& request) {
   const int iovcnt = static_cast<int>(request.iovecs.size());
   const auto offset = static_cast<off_t>(request.offset);
   const int64_t n = RetryOnEintr([&]() -> int64_t {
-    if (request.op == DiskOp::kRead) return ::preadv2(fd, request.iovecs.data(), iovcnt, offset, 0);
+    if (request.op == DiskOp::kRead)
+      return io.Preadv2(fd, request.iovecs.data(), iovcnt, offset, 0);
     const int flags = request.durable ? RWF_DSYNC : 0;
-    return ::pwritev2(fd, request.iovecs.data(), iovcnt, offset, flags);
+    return io.Pwritev2(fd, request.iovecs.data(), iovcnt, offset, flags);
   });
   return n >= 0 && static_cast<uint64_t>(n) == request.length ? VIRTIO_BLK_S_OK
                                                               : VIRTIO_BLK_S_IOERR;
 }
 
-uint8_t Fallocate(int fd, DiskOp op, DiskRange range) {
+uint8_t Sync(FileIo& io, int fd) {
+  return RetryOnEintr([&]() -> int64_t { return io.Fdatasync(fd); }) == 0 ? VIRTIO_BLK_S_OK
+                                                                          : VIRTIO_BLK_S_IOERR;
+}
+
+uint8_t Fallocate(FileIo& io, int fd, DiskOp op, DiskRange range) {
   for (;;) {
     const int64_t rc = RetryOnEintr([&]() -> int64_t {
-      return ::fallocate(fd, FallocateMode(op, range), static_cast<off_t>(range.offset),
-                         static_cast<off_t>(range.length));
+      return io.Fallocate(fd, FallocateMode(op, range), static_cast<off_t>(range.offset),
+                          static_cast<off_t>(range.length));
     });
     if (rc == 0) return VIRTIO_BLK_S_OK;
     if (!RetryAsPunchHole(op, range, errno)) return FallocateErrorStatus(op, errno);
@@ -44,44 +49,50 @@ uint8_t Fallocate(int fd, DiskOp op, DiskRange range) {
   }
 }
 
+uint8_t FallocateRanges(FileIo& io, int fd, const DiskRequest& request) {
+  for (const DiskRange& range : request.ranges) {
+    // §5.2.6: after an IOERR the driver assumes nothing about any segment,
+    // so stopping at the first failure is allowed.
+    if (uint8_t status = Fallocate(io, fd, request.op, range); status != VIRTIO_BLK_S_OK) {
+      return status;
+    }
+  }
+  // fallocate(2) has no RWF_DSYNC: a durable request (no FLUSH negotiated)
+  // is synced before it completes, like a durable write (§5.2.6.2).
+  return request.durable ? Sync(io, fd) : VIRTIO_BLK_S_OK;
+}
+
 // One request, start to finish; returns its virtio status.
-uint8_t RunSync(int fd, const DiskRequest& request) noexcept {
+uint8_t RunSync(FileIo& io, int fd, const DiskRequest& request) noexcept {
   switch (request.op) {
     case DiskOp::kRead:
     case DiskOp::kWrite:
-      return ReadWrite(fd, request);
+      return ReadWrite(io, fd, request);
     case DiskOp::kFlush:
-      return RetryOnEintr([&]() -> int64_t { return ::fdatasync(fd); }) == 0 ? VIRTIO_BLK_S_OK
-                                                                             : VIRTIO_BLK_S_IOERR;
+      return Sync(io, fd);
     case DiskOp::kDiscard:
     case DiskOp::kWriteZeroes:
-      for (const DiskRange& range : request.ranges) {
-        // §5.2.6: after an IOERR the driver assumes nothing about any
-        // segment, so stopping at the first failure is allowed.
-        if (uint8_t status = Fallocate(fd, request.op, range); status != VIRTIO_BLK_S_OK) {
-          return status;
-        }
-      }
-      return VIRTIO_BLK_S_OK;
+      return FallocateRanges(io, fd, request);
   }
   return VIRTIO_BLK_S_IOERR;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<SyncBackend>> SyncBackend::Create(int fd, uint16_t max_in_flight) {
+Result<std::unique_ptr<SyncBackend>> SyncBackend::Create(int fd, uint16_t max_in_flight,
+                                                         FileIo& io) {
   EventFd event = TRY(EventFd::Create());
-  return std::unique_ptr<SyncBackend>(new SyncBackend(fd, max_in_flight, std::move(event)));
+  return std::unique_ptr<SyncBackend>(new SyncBackend(fd, max_in_flight, io, std::move(event)));
 }
 
-SyncBackend::SyncBackend(int fd, uint16_t max_in_flight, EventFd event)
-    : fd_(fd), event_(std::move(event)) {
+SyncBackend::SyncBackend(int fd, uint16_t max_in_flight, FileIo& io, EventFd event)
+    : fd_(fd), io_(io), event_(std::move(event)) {
   // Reserved so Enqueue never allocates (at most max_in_flight are pending).
   done_.reserve(max_in_flight);
 }
 
 void SyncBackend::Enqueue(uint16_t tag, DiskRequest request) noexcept {
-  done_.push_back(DiskCompletion{tag, RunSync(fd_, request)});
+  done_.push_back(DiskCompletion{tag, RunSync(io_, fd_, request)});
   event_.Signal();
 }
 

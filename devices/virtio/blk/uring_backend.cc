@@ -16,10 +16,14 @@ namespace {
 uint64_t UserData(uint16_t tag, uint32_t index) { return (uint64_t{tag} << 32) | index; }
 uint16_t TagOf(uint64_t user_data) { return static_cast<uint16_t>(user_data >> 32); }
 uint32_t IndexOf(uint64_t user_data) { return static_cast<uint32_t>(user_data); }
+// The operation index of a durable range request's closing sync (range
+// indices are below kMaxRanges).
+constexpr uint32_t kSyncIndex = 0xffffffff;
+
+bool Ranged(DiskOp op) { return op == DiskOp::kDiscard || op == DiskOp::kWriteZeroes; }
 
 uint32_t OpCount(const DiskRequest& request) {
-  const bool ranged = request.op == DiskOp::kDiscard || request.op == DiskOp::kWriteZeroes;
-  return ranged ? static_cast<uint32_t>(request.ranges.size()) : 1;
+  return Ranged(request.op) ? static_cast<uint32_t>(request.ranges.size()) : 1;
 }
 
 struct ProbeDeleter {
@@ -28,21 +32,24 @@ struct ProbeDeleter {
 
 }  // namespace
 
-Result<std::unique_ptr<UringBackend>> UringBackend::Create(int fd, uint16_t max_in_flight) {
+Result<std::unique_ptr<UringBackend>> UringBackend::Create(int fd, uint16_t max_in_flight,
+                                                           UringObserver* observer) {
   EventFd event = TRY(EventFd::Create());
-  std::unique_ptr<UringBackend> backend(new UringBackend(fd, max_in_flight, std::move(event)));
+  std::unique_ptr<UringBackend> backend(
+      new UringBackend(fd, max_in_flight, observer, std::move(event)));
   TRY(backend->Init(max_in_flight));
   return backend;
 }
 
-UringBackend::UringBackend(int fd, uint16_t max_in_flight, EventFd event)
-    : fd_(fd), event_(std::move(event)), pending_(max_in_flight) {
+UringBackend::UringBackend(int fd, uint16_t max_in_flight, UringObserver* observer, EventFd event)
+    : fd_(fd), observer_(observer), event_(std::move(event)), pending_(max_in_flight) {
   immediate_.reserve(max_in_flight);
 }
 
 Result<void> UringBackend::Init(uint16_t max_in_flight) {
-  // The completion ring holds every operation that can be in flight at once,
-  // so it never overflows and no completion waits in the kernel's backlog.
+  // The completion ring holds every operation that can be in flight at once
+  // (a closing sync is prepared only once its ranges have completed), so it
+  // never overflows and no completion waits in the kernel's backlog.
   io_uring_params params{};
   params.flags = IORING_SETUP_CQSIZE;
   params.cq_entries = uint32_t{max_in_flight} * kMaxRanges;
@@ -82,7 +89,17 @@ void UringBackend::PrepareOp(uint16_t tag, uint32_t index) {
     event_.Signal();
     return;
   }
-  const DiskRequest& r = pending_[tag]->request;
+  if (index == kSyncIndex) {
+    io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC);
+  } else {
+    PrepareRequestOp(sqe, pending_[tag]->request, index);
+  }
+  io_uring_sqe_set_data64(sqe, UserData(tag, index));
+  if (observer_ != nullptr) observer_->OnPrepared(*sqe);
+  ++ops_in_flight_;
+}
+
+void UringBackend::PrepareRequestOp(io_uring_sqe* sqe, const DiskRequest& r, uint32_t index) {
   const auto iovcnt = static_cast<unsigned>(r.iovecs.size());
   switch (r.op) {
     case DiskOp::kRead:
@@ -102,8 +119,6 @@ void UringBackend::PrepareOp(uint16_t tag, uint32_t index) {
       break;
     }
   }
-  io_uring_sqe_set_data64(sqe, UserData(tag, index));
-  ++ops_in_flight_;
 }
 
 void UringBackend::Enqueue(uint16_t tag, DiskRequest request) noexcept {
@@ -128,12 +143,22 @@ void UringBackend::SubmitBatch() noexcept {
   if (rc < 0) LOG_WARN_RATELIMITED("virtio-blk: io_uring_submit failed: {}", std::strerror(-rc));
 }
 
-void UringBackend::FinishOp(uint16_t tag, uint8_t status, std::vector<DiskCompletion>& out) {
+bool UringBackend::FinishOp(uint16_t tag, uint8_t status, std::vector<DiskCompletion>& out) {
   Pending& pending = *pending_[tag];
   if (pending.status == VIRTIO_BLK_S_OK) pending.status = status;
-  if (--pending.ops_left > 0) return;
+  if (--pending.ops_left > 0) return false;
+  if (pending.request.durable && Ranged(pending.request.op) && !pending.synced &&
+      pending.status == VIRTIO_BLK_S_OK) {
+    // §5.2.6.2 without FLUSH: stable before it completes. Only now, once
+    // every range has been done: a sync racing them would not cover them.
+    pending.synced = true;
+    pending.ops_left = 1;
+    PrepareOp(tag, kSyncIndex);
+    return true;
+  }
   out.push_back(DiskCompletion{tag, pending.status});
   pending_[tag].reset();
+  return false;
 }
 
 bool UringBackend::HandleCqe(uint64_t user_data, int32_t res, std::vector<DiskCompletion>& out) {
@@ -141,6 +166,9 @@ bool UringBackend::HandleCqe(uint64_t user_data, int32_t res, std::vector<DiskCo
   const uint32_t index = IndexOf(user_data);
   VMM_CHECK(tag < pending_.size() && pending_[tag].has_value());
   --ops_in_flight_;
+  if (observer_ != nullptr) observer_->OnCompleted(user_data, res);
+  if (index == kSyncIndex)
+    return FinishOp(tag, res == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR, out);
   DiskRequest& r = pending_[tag]->request;
   uint8_t status = VIRTIO_BLK_S_OK;
   switch (r.op) {
@@ -163,8 +191,7 @@ bool UringBackend::HandleCqe(uint64_t user_data, int32_t res, std::vector<DiskCo
       status = FallocateErrorStatus(r.op, -res);
       break;
   }
-  FinishOp(tag, status, out);
-  return false;
+  return FinishOp(tag, status, out);
 }
 
 bool UringBackend::ReapRing(std::vector<DiskCompletion>& out) {

@@ -144,7 +144,14 @@ void TransportCore::Activate() {
   const bool event_idx = driver_features_ & (1ull << VIRTIO_RING_F_EVENT_IDX);
   const bool indirect = driver_features_ & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
   for (size_t i = 0; i < queues_.size(); ++i) {
-    if (!queue_ready_[i]) continue;
+    if (!queue_ready_[i]) {
+      // Only ready queues count. A queue the driver never enabled is not
+      // validated, so whatever it wrote there (QueueNum = 0xffff, say) is
+      // forgotten rather than handed to a device that might size its
+      // tables from it.
+      queues_[i].Reset();
+      continue;
+    }
     if (auto error = queues_[i].Activate(memory_, event_idx, indirect)) {
       LOG_WARN_RATELIMITED("virtio {}: queue {} configuration refused: {}", device_->name(), i,
                            QueueConfigErrorName(*error));

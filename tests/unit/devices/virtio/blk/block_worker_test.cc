@@ -15,6 +15,7 @@ using testing::Bytes;
 using testing::DeviceTest;
 using testing::Eventually;
 using testing::Header;
+using testing::kDriverFeatures;
 using testing::kDriverQueueSize;
 using testing::ManualBackend;
 using testing::VirtQueueDriver;
@@ -42,17 +43,36 @@ TEST_CASE_METHOD(LifecycleTest, "No more requests are in flight than the queue h
   Activate();
   PublishFlushes(driver_, kDriverQueueSize);
   Kick();
-  REQUIRE(Eventually([&] { return backend_->enqueued() == kDriverQueueSize; }));
+  REQUIRE(Eventually([&] { return device_->counters().kicks == 1; }));
+  REQUIRE(backend_->enqueued() == kDriverQueueSize);
   // A hostile driver republishes a head it has not got back.
   driver_.PublishHead(0);
   Kick();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The worker has handled that kick to the end: whatever it would have
+  // enqueued for it, it has.
+  REQUIRE(Eventually([&] { return device_->counters().kicks == 2; }));
   CHECK(backend_->enqueued() == kDriverQueueSize);
 
   backend_->CompleteOldest(VIRTIO_BLK_S_OK);
 
   REQUIRE(Eventually([&] { return backend_->enqueued() == kDriverQueueSize + 1; }));
   CHECK(driver_.used_idx() == 1);
+  CHECK(needs_reset_ == 0);
+}
+
+// The worker sizes its tables from the queue: a guest-written size on a
+// queue that was never validated would pick the allocation (0xffff entries
+// is about 14 MiB per disk, per activation).
+TEST_CASE_METHOD(LifecycleTest, "A request queue that is not ready starts no worker") {
+  queue_.set_size(0xffff);  // QueueNum written, QueueReady never set.
+  ActivateContext context{
+      mem_, std::span<Queue>(&queue_, 1), events_, interrupt_, kDriverFeatures, [this] {
+        needs_reset_.fetch_add(1);
+      }};
+
+  REQUIRE(device_->Activate(context).ok());
+
+  CHECK_FALSE(device_->serving());
   CHECK(needs_reset_ == 0);
 }
 

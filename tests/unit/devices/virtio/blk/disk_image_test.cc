@@ -1,12 +1,16 @@
 #include "devices/virtio/blk/disk_image.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "tests/unit/devices/virtio/blk/blk_test_util.h"
+#include "vmm/base/unique_fd.h"
 
 namespace mini_vmm::virtio::blk {
 namespace {
@@ -101,6 +105,107 @@ TEST_CASE("A writable image cannot be opened read-only elsewhere") {
   auto reader = DiskImage::Open({.path = disk.path(), .read_only = true});
 
   CHECK(ErrorOf(reader) == "disk image \"" + disk.path() + "\" is in use by another process");
+}
+
+TEST_CASE("An image open read-only cannot be opened for writing elsewhere") {
+  TempDisk disk(512);
+  auto reader = DiskImage::Open({.path = disk.path(), .read_only = true});
+  REQUIRE(reader.ok());
+
+  auto writer = DiskImage::Open({.path = disk.path()});
+
+  CHECK(ErrorOf(writer) == "disk image \"" + disk.path() + "\" is in use by another process");
+}
+
+// QEMU's side, as QEMU 7.2 takes it (see disk_image.cc): shared OFD locks on
+// 100 + permission and 200 + unshared permission. A writable virtio-blk
+// drive holds 100, 101 and 201; a read-only one 100 and 201.
+class QemuLocks {
+ public:
+  QemuLocks(const std::string& path, bool writable)
+      : fd_(::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)) {
+    REQUIRE(fd_.valid());
+    std::vector<off_t> bytes = {100, 201};
+    if (writable) bytes.push_back(101);
+    for (off_t byte : bytes) REQUIRE(Take(fd_.get(), byte));
+  }
+  // Takes QEMU's shared lock on `byte`; false if it conflicts.
+  static bool Take(int fd, off_t byte) {
+    struct flock lock {};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = byte;
+    lock.l_len = 1;
+    return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
+TEST_CASE("An image QEMU writes is refused for writing") {
+  TempDisk disk(512);
+  QemuLocks qemu(disk.path(), /*writable=*/true);
+
+  auto image = DiskImage::Open({.path = disk.path()});
+
+  CHECK(ErrorOf(image) == "disk image \"" + disk.path() + "\" is in use by another process");
+}
+
+TEST_CASE("An image QEMU writes is refused for reading") {
+  TempDisk disk(512);
+  QemuLocks qemu(disk.path(), /*writable=*/true);
+
+  auto image = DiskImage::Open({.path = disk.path(), .read_only = true});
+
+  CHECK(ErrorOf(image) == "disk image \"" + disk.path() + "\" is in use by another process");
+}
+
+TEST_CASE("An image QEMU reads is refused for writing") {
+  TempDisk disk(512);
+  QemuLocks qemu(disk.path(), /*writable=*/false);
+
+  auto image = DiskImage::Open({.path = disk.path()});
+
+  CHECK(ErrorOf(image) == "disk image \"" + disk.path() + "\" is in use by another process");
+}
+
+TEST_CASE("An image QEMU reads can be read") {
+  TempDisk disk(512);
+  QemuLocks qemu(disk.path(), /*writable=*/false);
+
+  auto image = DiskImage::Open({.path = disk.path(), .read_only = true});
+
+  CHECK(image.ok());
+}
+
+TEST_CASE("QEMU cannot take its locks on an image mini-vmm writes") {
+  TempDisk disk(512);
+  auto image = DiskImage::Open({.path = disk.path()});
+  REQUIRE(image.ok());
+  UniqueFd qemu(::open(disk.path().c_str(), O_RDONLY | O_CLOEXEC));
+  REQUIRE(qemu.valid());
+
+  CHECK_FALSE(QemuLocks::Take(qemu.get(), 100));  // "consistent read"
+  CHECK_FALSE(QemuLocks::Take(qemu.get(), 201));  // "write" not shared
+}
+
+TEST_CASE("QEMU cannot take its write lock where mini-vmm reads") {
+  TempDisk disk(512);
+  auto image = DiskImage::Open({.path = disk.path(), .read_only = true});
+  REQUIRE(image.ok());
+  UniqueFd qemu(::open(disk.path().c_str(), O_RDWR | O_CLOEXEC));
+  REQUIRE(qemu.valid());
+
+  // QEMU takes 101 ("write") and then tests 201, which mini-vmm holds
+  // because it does not share "write".
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 201;
+  probe.l_len = 1;
+  REQUIRE(::fcntl(qemu.get(), F_OFD_GETLK, &probe) == 0);
+  CHECK(probe.l_type == F_RDLCK);
 }
 
 TEST_CASE("Read-only images can be shared") {

@@ -96,6 +96,43 @@ TEST_CASE_METHOD(ParserTest, "Without a negotiated FLUSH, writes must be durable
   CHECK(request.io->durable);
 }
 
+TEST_CASE_METHOD(ParserTest, "Without a negotiated FLUSH, discards must be durable") {
+  context_.durable_writes = true;
+  Readable(Header(VIRTIO_BLK_T_DISCARD, 0));
+  Readable(Segments({Segment(0, 8)}));
+  Writable(1);
+
+  const Request request = Parse();
+
+  REQUIRE(request.io.has_value());
+  CHECK(request.io->op == DiskOp::kDiscard);
+  CHECK(request.io->durable);
+}
+
+TEST_CASE_METHOD(ParserTest, "Without a negotiated FLUSH, write zeroes must be durable") {
+  context_.durable_writes = true;
+  Readable(Header(VIRTIO_BLK_T_WRITE_ZEROES, 0));
+  Readable(Segments({Segment(0, 8)}));
+  Writable(1);
+
+  const Request request = Parse();
+
+  REQUIRE(request.io.has_value());
+  CHECK(request.io->op == DiskOp::kWriteZeroes);
+  CHECK(request.io->durable);
+}
+
+TEST_CASE_METHOD(ParserTest, "With FLUSH negotiated, write zeroes wait for the flush") {
+  Readable(Header(VIRTIO_BLK_T_WRITE_ZEROES, 0));
+  Readable(Segments({Segment(0, 8)}));
+  Writable(1);
+
+  const Request request = Parse();
+
+  REQUIRE(request.io.has_value());
+  CHECK_FALSE(request.io->durable);
+}
+
 TEST_CASE_METHOD(ParserTest, "The last sector of the disk can be read") {
   Readable(Header(VIRTIO_BLK_T_IN, kCapacity - 1));
   Writable(512);

@@ -174,6 +174,20 @@ TEST_CASE_METHOD(CoreTest, "Activation makes ready queues live and leaves the ot
   CHECK_FALSE(device->queues[1].active());
 }
 
+TEST_CASE_METHOD(CoreTest, "A queue size written to a queue never made ready is forgotten") {
+  Negotiate(kOffered);
+  ConfigureQueue(0, driver);
+  core.SelectQueue(1);
+  core.SetQueueSize(0xffff);  // Never validated: the queue is not ready.
+
+  core.WriteStatus(kAck | kDriver | kFeaturesOk | kDriverOk);
+
+  REQUIRE(device->queues.size() == 2);
+  CHECK_FALSE(device->queues[1].active());
+  CHECK(device->queues[1].size() == kQueue1Max);
+  CHECK(core.status() == (kAck | kDriver | kFeaturesOk | kDriverOk));
+}
+
 // §2.1.1: the driver MUST NOT clear a device status bit.
 TEST_CASE_METHOD(CoreTest, "Clearing a status bit is ignored") {
   Negotiate(kVersion1);

@@ -39,7 +39,7 @@ struct FileId {
 
 // A disk must be a readable (and, unless read-only, writable) regular file
 // or block device; returns its identity for the duplicate check.
-Result<FileId> CheckDisk(const cli::DiskConfig& disk) {
+Result<FileId> CheckDisk(const virtio::blk::DiskConfig& disk) {
   const int flags = (disk.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   UniqueFd fd(::open(disk.path.c_str(), flags));
   if (!fd.valid()) {
@@ -54,9 +54,9 @@ Result<FileId> CheckDisk(const cli::DiskConfig& disk) {
   return FileId{st.st_dev, st.st_ino};
 }
 
-Result<void> ValidateDisks(const std::vector<cli::DiskConfig>& disks) {
-  std::vector<std::pair<FileId, const cli::DiskConfig*>> seen;
-  for (const cli::DiskConfig& disk : disks) {
+Result<void> ValidateDisks(const std::vector<virtio::blk::DiskConfig>& disks) {
+  std::vector<std::pair<FileId, const virtio::blk::DiskConfig*>> seen;
+  for (const virtio::blk::DiskConfig& disk : disks) {
     const FileId id = TRY(CheckDisk(disk));
     for (const auto& [other_id, other] : seen) {
       const bool same = other_id.device == id.device && other_id.inode == id.inode;

@@ -9,7 +9,7 @@
 
 #include "vmm/base/log.h"
 #include "vmm/base/result.h"
-#include "vmm/cli/disk_option.h"
+#include "devices/virtio/blk/disk_config.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
@@ -28,7 +28,7 @@ struct VmConfig {
   LogLevel log_level = LogLevel::kWarn;
   std::string kvm_path = "/dev/kvm";
   // virtio-blk disks, in the order given (the guest sees vda, vdb, ...).
-  std::vector<cli::DiskConfig> disks;
+  std::vector<virtio::blk::DiskConfig> disks;
 };
 
 // Checks everything that can be checked before creating the VM: the files

@@ -108,7 +108,7 @@ Result<void> Machine::CreateDevices() {
 
 Result<void> Machine::CreateDisks() {
   for (size_t i = 0; i < config_.disks.size(); ++i) {
-    const cli::DiskConfig& disk = config_.disks[i];
+    const virtio::blk::DiskConfig& disk = config_.disks[i];
     virtio::blk::DiskImage image = TRY(virtio::blk::DiskImage::Open(
         {.path = disk.path, .read_only = disk.read_only, .serial = disk.serial}));
     auto device = TRY(virtio::blk::BlockDevice::Create(std::move(image),

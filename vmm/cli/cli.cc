@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "vmm/cli/disk_option.h"
+#include "devices/virtio/blk/disk_config.h"
 #include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
 
@@ -84,7 +84,7 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
       ->type_name("SPEC")
       ->check(CLI::Validator(
           [](const std::string& text) {
-            auto disk = ParseDiskOption(text);
+            auto disk = virtio::blk::ParseDiskOption(text);
             return disk.ok() ? std::string() : disk.error().ToString();
           },
           ""));
@@ -94,7 +94,7 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
 }
 
 void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
-  for (const std::string& text : raw.disks) config.disks.push_back(*ParseDiskOption(text));
+  for (const std::string& text : raw.disks) config.disks.push_back(*virtio::blk::ParseDiskOption(text));
   const MemoryConfig memory = *ParseMemoryOption(raw.memory);
   config.memory_bytes = memory.bytes;
   config.memory_backing = memory.backing;

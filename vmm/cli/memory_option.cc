@@ -1,6 +1,6 @@
 #include "vmm/cli/memory_option.h"
 
-#include "vmm/cli/key_value.h"
+#include "vmm/base/key_value.h"
 #include "vmm/cli/size.h"
 
 namespace mini_vmm::cli {

@@ -8,7 +8,7 @@
 
 #include "vmm/base/result.h"
 
-namespace mini_vmm::cli {
+namespace mini_vmm {
 
 using KeyValueHandler = std::function<Result<void>(std::string_view key, std::string_view value)>;
 
@@ -21,4 +21,4 @@ Result<void> ForEachKeyValue(std::string_view text, std::string_view example,
 // on/off (also true/false, yes/no).
 Result<bool> ParseOnOff(std::string_view key, std::string_view value);
 
-}  // namespace mini_vmm::cli
+}  // namespace mini_vmm

@@ -1,4 +1,6 @@
-// `--disk path=FILE[,readonly=on|off][,serial=ID]`: one virtio-blk disk.
+// `--disk path=FILE[,readonly=on|off][,serial=ID]`: one virtio-blk disk, as
+// the user configures it (the device owns its options; the CLI only passes
+// the text on).
 #pragma once
 
 #include <string>
@@ -6,7 +8,7 @@
 
 #include "vmm/base/result.h"
 
-namespace mini_vmm::cli {
+namespace mini_vmm::virtio::blk {
 
 struct DiskConfig {
   std::string path;
@@ -17,4 +19,4 @@ struct DiskConfig {
 // Parses one --disk value; errors are one sentence naming the bad part.
 Result<DiskConfig> ParseDiskOption(std::string_view text);
 
-}  // namespace mini_vmm::cli
+}  // namespace mini_vmm::virtio::blk

@@ -1,12 +1,12 @@
-#include "vmm/cli/disk_option.h"
+#include "devices/virtio/blk/disk_config.h"
 
 #include <linux/virtio_blk.h>
 
 #include <string>
 
-#include "vmm/cli/key_value.h"
+#include "vmm/base/key_value.h"
 
-namespace mini_vmm::cli {
+namespace mini_vmm::virtio::blk {
 namespace {
 
 Result<void> ApplyKey(std::string_view key, std::string_view value, DiskConfig& disk) {
@@ -41,4 +41,4 @@ Result<DiskConfig> ParseDiskOption(std::string_view text) {
   return disk;
 }
 
-}  // namespace mini_vmm::cli
+}  // namespace mini_vmm::virtio::blk

@@ -1,6 +1,6 @@
-#include "vmm/cli/key_value.h"
+#include "vmm/base/key_value.h"
 
-namespace mini_vmm::cli {
+namespace mini_vmm {
 
 Result<void> ForEachKeyValue(std::string_view text, std::string_view example,
                              const KeyValueHandler& apply) {
@@ -23,4 +23,4 @@ Result<bool> ParseOnOff(std::string_view key, std::string_view value) {
   return Error::Invalid("{}={} is not on or off", key, value);
 }
 
-}  // namespace mini_vmm::cli
+}  // namespace mini_vmm

@@ -101,7 +101,7 @@ Result<void> Machine::MapMemory() {
 Result<void> Machine::CreateDevices() {
   legacy_.emplace(TRY(CreateLegacyDevices(
       LegacyWiring{vm_, pio_bus_, stop_, console_output_, console_room_, config_.boot_timer})));
-  virtio_.emplace(vm_, mmio_bus_, memory_);
+  virtio_.emplace(vm_, mmio_bus_, memory_, resources_);
   TRY(CreateDisks());
   return {};
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "arch/x86_64/platform_resources.h"
 #include "devices/bus/bus.h"
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
@@ -58,6 +59,7 @@ class Machine {
   GuestMemory memory_;
   // After memory_, so KVM forgets the slots before the mapping goes.
   std::vector<kvm::Memslot> memslots_;
+  arch::x86_64::PlatformResources resources_ = arch::x86_64::CreatePlatformResources();
   devices::Bus pio_bus_{"port I/O"};
   devices::Bus mmio_bus_{"MMIO"};
   StopSignal stop_;

@@ -3,6 +3,7 @@
 #include <linux/virtio_mmio.h>
 
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform_resources.h"
 #include "vmm/base/format.h"
 
 namespace mini_vmm {
@@ -13,17 +14,17 @@ namespace x86 = arch::x86_64;
 }  // namespace
 
 Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device) {
-  const size_t index = slots_.size();
-  if (index >= x86::kVirtioMmioGsis.size()) {
-    return Error::Invalid("too many virtio devices (at most {})", x86::kVirtioMmioGsis.size());
+  const std::string name(device->name());
+  if (slots_.size() >= x86::kMaxVirtioMmioDevices) {
+    return Error::Invalid("too many virtio devices (at most {})", x86::kMaxVirtioMmioDevices);
   }
-  const uint64_t base = x86::kVirtioMmioBase + index * x86::kVirtioMmioStride;
-  const uint32_t gsi = x86::kVirtioMmioGsis[index];
+  const uint64_t window = virtio::MmioTransport::kWindowSize;
+  const uint64_t base = TRY(resources_.mmio_devices.Allocate(window, window, name));
+  const auto gsi = static_cast<uint32_t>(TRY(resources_.gsis.Allocate(1, 1, name)));
   std::vector<EventFd> queue_events;
   for (size_t q = 0; q < device->queue_max_sizes().size(); ++q) {
     queue_events.push_back(TRY(EventFd::Create()));
   }
-  const std::string name(device->name());
   // Held first, so released last: the line outlives the transport's use.
   auto interrupt = std::make_unique<devices::IrqFdInterrupt>(TRY(EventFd::Create()));
   auto transport = std::make_shared<virtio::MmioTransport>(std::move(device), memory_,

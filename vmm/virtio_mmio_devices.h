@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/x86_64/platform_resources.h"
 #include "devices/bus/bus.h"
 #include "devices/bus/interrupt.h"
 #include "devices/virtio/device.h"
@@ -28,8 +29,9 @@ namespace mini_vmm {
 
 class VirtioMmioDevices {
  public:
-  VirtioMmioDevices(kvm::Vm& vm, devices::Bus& mmio_bus, const GuestMemory& memory)
-      : vm_(vm), mmio_bus_(mmio_bus), memory_(memory) {}
+  VirtioMmioDevices(kvm::Vm& vm, devices::Bus& mmio_bus, const GuestMemory& memory,
+                    arch::x86_64::PlatformResources& resources)
+      : vm_(vm), mmio_bus_(mmio_bus), memory_(memory), resources_(resources) {}
 
   VirtioMmioDevices(const VirtioMmioDevices&) = delete;
   VirtioMmioDevices& operator=(const VirtioMmioDevices&) = delete;
@@ -55,6 +57,7 @@ class VirtioMmioDevices {
   kvm::Vm& vm_;
   devices::Bus& mmio_bus_;
   const GuestMemory& memory_;
+  arch::x86_64::PlatformResources& resources_;
   std::vector<Slot> slots_;
 };
 

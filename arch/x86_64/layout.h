@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace mini_vmm::arch::x86_64 {
@@ -49,14 +50,16 @@ inline constexpr uint64_t kLapicAddress = 0xfee0'0000;
 inline constexpr uint64_t kIdentityMapAddress = 0xfffb'c000;
 inline constexpr uint64_t kTssAddress = 0xfffb'd000;
 
-// GSIs free for devices: 4 is COM1, 8 the RTC, 0-2 timer/cascade; the
-// in-kernel IOAPIC has 24 pins.
+// GSIs: the in-kernel IOAPIC has 24 pins. The ISA IRQs of the PC's own
+// devices are reserved (0 timer, 1 keyboard, 2 cascade, 3 COM2, 4 COM1,
+// 8 RTC); the rest (5-7, 9-23, edge, active-high) are handed out to devices
+// in that order by PlatformResources.
 inline constexpr uint32_t kSerialGsi = 4;
 inline constexpr uint32_t kIoapicPins = 24;
-// GSIs for virtio-mmio devices, in slot order: the ISA IRQs no legacy
-// device uses, then the IOAPIC-only pins 16-23 (edge, active-high).
-inline constexpr std::array<uint32_t, 18> kVirtioMmioGsis = {5,  6,  7,  9,  10, 11, 12, 13, 14,
-                                                             15, 16, 17, 18, 19, 20, 21, 22, 23};
+inline constexpr std::array<uint32_t, 6> kLegacyGsis = {0, 1, 2, 3, 4, 8};
+inline constexpr size_t kMaxVirtioMmioDevices = kIoapicPins - kLegacyGsis.size();
+// Windows of the platform's MMIO devices (virtio-mmio), handed out from here.
+inline constexpr uint64_t kMmioDevicesEnd = 0xe000'0000;
 
 // The boot GDT: null, 64-bit code, data, TSS.
 inline constexpr uint16_t kBootCodeSelector = 0x08;

@@ -92,8 +92,10 @@ Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
 }
 
 Result<void> Machine::MapMemory() {
+  TRY(memory_map_.AddListener(&memslots_));
   for (const GuestRegion& region : memory_.regions()) {
-    memslots_.push_back(TRY(vm_.AddMemslot(region.start(), region.size(), region.host_address())));
+    TRY(memory_map_.Add(
+        {.start = region.start(), .size = region.size(), .host = region.host_address()}));
   }
   return {};
 }

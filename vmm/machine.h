@@ -22,7 +22,9 @@
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/legacy_devices.h"
+#include "vmm/kvm/memslot_sync.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/memory/memory_map.h"
 #include "vmm/stop_signal.h"
 #include "vmm/virtio_mmio_devices.h"
 
@@ -57,8 +59,10 @@ class Machine {
   kvm::Kvm kvm_;
   kvm::Vm vm_;
   GuestMemory memory_;
-  // After memory_, so KVM forgets the slots before the mapping goes.
-  std::vector<kvm::Memslot> memslots_;
+  // Guest-physical regions and who follows them; after memory_, so KVM
+  // forgets the slots before the mappings go.
+  MemoryMap memory_map_;
+  kvm::MemslotSync memslots_{vm_};
   arch::x86_64::PlatformResources resources_ = arch::x86_64::CreatePlatformResources();
   devices::Bus pio_bus_{"port I/O"};
   devices::Bus mmio_bus_{"MMIO"};

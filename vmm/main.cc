@@ -1,13 +1,13 @@
 // mini-vmm: parse the command line, build the machine, run it, and turn
 // how it ended into the process exit status.
 #include <pthread.h>
-#include <signal.h>
 
 #include <iostream>
 
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
 #include "vmm/machine.h"
+#include "vmm/process_signals.h"
 
 namespace {
 
@@ -72,8 +72,10 @@ void UseSmallThreadStacks() {
 int main(int argc, char** argv) {
   mini_vmm::log::MarkProcessStart();
   UseSmallThreadStacks();
-  // Guest output to a closed pipe must not kill the VMM.
-  ::signal(SIGPIPE, SIG_IGN);
+  if (auto signals = mini_vmm::SetUpProcessSignals(); !signals.ok()) {
+    std::cerr << "mini-vmm: " << signals.error().ToString() << "\n";
+    return cli::kExitGuestFailed;
+  }
   const cli::ParsedCommandLine parsed = cli::ParseCommandLine(argc, argv, std::cout, std::cerr);
   if (!parsed.run) return parsed.exit_code;
   mini_vmm::log::SetLevel(parsed.config.log_level);

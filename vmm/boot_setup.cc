@@ -80,8 +80,8 @@ Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
     kernel = TRY(lb::LoadKernel(mem, file.bytes()));
   }
   const Initrd initrd = TRY(LoadInitrd(mem, config, kernel));
-  TRY(lb::WriteCmdline(mem, GuestAddress(x86::kCmdlineAddress), platform.cmdline,
-                       lb::CmdlineLimit(kernel.header)));
+  TRY(lb::WriteCmdline(mem, {GuestAddress(x86::kCmdlineAddress), x86::kCmdlineAreaSize},
+                       platform.cmdline, lb::CmdlineLimit(kernel.header)));
 
   lb::BootParamsConfig params_config;
   params_config.header = kernel.header;

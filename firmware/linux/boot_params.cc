@@ -72,16 +72,24 @@ std::vector<E820Entry> BuildE820(std::span<const GuestRegion> ram,
   return map;
 }
 
-Result<void> WriteCmdline(const GuestMemory& mem, GuestAddress address, std::string_view cmdline,
-                          uint32_t limit) {
-  if (cmdline.size() > limit) {
+Result<void> WriteCmdline(const GuestMemory& mem, CmdlineArea area, std::string_view cmdline,
+                          uint32_t kernel_limit) {
+  // cmdline_size comes from the kernel image, which may claim anything: the
+  // area the VMM set aside is the bound that protects what lies after it.
+  const uint64_t area_limit = area.size > 0 ? area.size - 1 : 0;
+  if (cmdline.size() > area_limit && area_limit < kernel_limit) {
+    return Error::Invalid(
+        "the kernel command line is {} bytes; mini-vmm reserves room for at most {}",
+        cmdline.size(), area_limit);
+  }
+  if (cmdline.size() > kernel_limit) {
     return Error::Invalid("the kernel command line is {} bytes; this kernel accepts at most {}",
-                          cmdline.size(), limit);
+                          cmdline.size(), kernel_limit);
   }
   if (cmdline.find('\0') != std::string_view::npos) {
     return Error::Invalid("the kernel command line contains a NUL byte");
   }
-  auto slice = mem.GetSlice(address, cmdline.size() + 1);
+  auto slice = mem.GetSlice(area.address, cmdline.size() + 1);
   if (!slice) return Error::Invalid("the kernel command line does not fit in guest RAM");
   std::memcpy(slice->data(), cmdline.data(), cmdline.size());
   (*slice)[cmdline.size()] = 0;

@@ -154,6 +154,16 @@ class BadInputTest(unittest.TestCase):
         self.assert_usage_error(run, "(--cpus 1, 2 disks) needs up to 33 open files",
                                 "limit of 32", "RLIMIT_NOFILE")
 
+    def test_elf_kernel_loading_over_the_boot_structures(self):
+        # A vmlinux whose only segment sits on the zero page (0x7000).
+        path = vt.tiny_elf_kernel(bytes([0xf4]), load_address=0x7000)
+        try:
+            run = self.run_in_tmp(["run", "--kernel", path, "--memory", "64M"])
+        finally:
+            os.remove(path)
+        self.assert_usage_error(run, 'kernel image "%s": the ELF segment at 0x7000-0x7000 '
+                                     "overlaps the GDT, IDT, zero page" % path)
+
 
 class GuestCrashTest(unittest.TestCase):
 

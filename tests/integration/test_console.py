@@ -1,5 +1,6 @@
 """The serial console as a user at a terminal sees it: raw mode, an
-interactive guest shell, Ctrl-A x, terminal settings restored."""
+interactive guest shell, Ctrl-A x, terminal settings restored; and SIGTERM
+stopping mini-vmm while nobody reads its output."""
 
 import fcntl
 import os

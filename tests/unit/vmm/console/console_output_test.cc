@@ -156,7 +156,8 @@ TEST_CASE("ConsoleOutput: a resumed reader gets every queued byte in order", "[c
   pipe.TimeBounded([&] { WriteByteByByte(output, bytes); });
 
   std::vector<uint8_t> received;
-  while (received.size() < bytes.size()) {
+  const auto deadline = Clock::now() + kHangLimit;  // Bytes dropped by mistake never come.
+  while (received.size() < bytes.size() && Clock::now() < deadline) {
     const std::vector<uint8_t> chunk = pipe.ReadAvailable();
     received.insert(received.end(), chunk.begin(), chunk.end());
     if (chunk.empty()) ::usleep(1000);

@@ -80,9 +80,7 @@ constexpr std::array<lb::BootRegion, 4> kBootRegions = {{
 
 }  // namespace
 
-std::span<const lb::BootRegion> BootStructureRegions() {
-  return kBootRegions;
-}
+std::span<const lb::BootRegion> BootStructureRegions() { return kBootRegions; }
 
 Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
                                  const PlatformDescription& platform) {

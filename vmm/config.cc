@@ -12,8 +12,8 @@
 #include "arch/x86_64/layout.h"
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
-#include "vmm/boot_setup.h"
 #include "vmm/base/unique_fd.h"
+#include "vmm/boot_setup.h"
 #include "vmm/kvm/kvm.h"
 
 namespace mini_vmm {
@@ -90,7 +90,9 @@ Result<void> ValidateDisks(const std::vector<cli::DiskConfig>& disks) {
 Result<void> ValidateConfig(const VmConfig& config) {
   {
     MappedFile kernel = TRY(MappedFile::Open(config.kernel_path, "kernel image"));
-    if (auto format = firmware::linux_boot::CheckKernelImage(kernel.bytes(), BootStructureRegions()); !format.ok()) {
+    if (auto format =
+            firmware::linux_boot::CheckKernelImage(kernel.bytes(), BootStructureRegions());
+        !format.ok()) {
       return Error::Invalid("kernel image \"{}\": {}", config.kernel_path,
                             format.error().ToString());
     }

@@ -55,8 +55,7 @@ void ReportDroppedOutput(uint64_t dropped) {
   if (dropped == 0) return;
   pollfd stderr_fd{.fd = STDERR_FILENO, .events = POLLOUT, .revents = 0};
   if (::poll(&stderr_fd, 1, 0) != 1 || (stderr_fd.revents & POLLOUT) == 0) return;
-  LOG_WARN("{} bytes of guest console output were dropped: stdout was full or closed",
-           dropped);
+  LOG_WARN("{} bytes of guest console output were dropped: stdout was full or closed", dropped);
 }
 
 }  // namespace

@@ -83,8 +83,7 @@ class ConsoleOutput final : public devices::ByteSink {
   size_t PopLocked(std::span<uint8_t> out);
   // Writes all of `bytes` unless the fd fails or Stop() gives up on it.
   void WriteOut(std::span<const uint8_t> bytes) noexcept;
-  bool WaitUntilWriterDone(std::unique_lock<std::mutex>& lock,
-                           std::chrono::milliseconds timeout);
+  bool WaitUntilWriterDone(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout);
 
   const int fd_;
   const std::chrono::milliseconds drain_timeout_;
@@ -97,7 +96,7 @@ class ConsoleOutput final : public devices::ByteSink {
   size_t head_ = 0;            // Oldest queued byte.
   size_t size_ = 0;            // Queued bytes.
   uint64_t dropped_ = 0;
-  bool stopping_ = false;      // Stop() called: drain, then exit.
+  bool stopping_ = false;  // Stop() called: drain, then exit.
   bool writer_exited_ = false;
   // Set by Stop() after the drain timeout: abandon the write in progress.
   // Read by the writer between system calls, hence atomic.

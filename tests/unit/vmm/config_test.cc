@@ -34,7 +34,8 @@ class TempDir {
   std::string File(const std::string& name, const std::vector<uint8_t>& bytes) const {
     const std::string path = path_ + "/" + name;
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
     return path;
   }
   std::string Fifo(const std::string& name) const {
@@ -125,16 +126,19 @@ TEST_CASE("ValidateConfig: MoreDisksThanVirtioMmioSlots", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 19; ++i) config.disks.push_back({.path = image, .read_only = true, .serial = {}});
+  for (int i = 0; i < 19; ++i)
+    config.disks.push_back({.path = image, .read_only = true, .serial = {}});
 
-  CHECK(ValidationError(config) == "--disk is given 19 times; the machine has 18 virtio-mmio slots");
+  CHECK(ValidationError(config) ==
+        "--disk is given 19 times; the machine has 18 virtio-mmio slots");
 }
 
 TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 18; ++i) config.disks.push_back({.path = image, .read_only = true, .serial = {}});
+  for (int i = 0; i < 18; ++i)
+    config.disks.push_back({.path = image, .read_only = true, .serial = {}});
 
   CHECK(ValidationError(config) == "");
 }

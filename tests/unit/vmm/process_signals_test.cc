@@ -20,8 +20,7 @@ TEST_CASE("SetUpProcessSignals: a file-size limit signal no longer kills", "[sig
         }) == 0);
 }
 
-TEST_CASE("SetUpProcessSignals: SIGTERM waits for the signalfd instead of killing",
-          "[signals]") {
+TEST_CASE("SetUpProcessSignals: SIGTERM waits for the signalfd instead of killing", "[signals]") {
   CHECK(SignalThatEnds([] {
           if (!SetUpProcessSignals().ok()) ::_exit(1);
           ::raise(SIGTERM);

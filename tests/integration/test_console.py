@@ -154,6 +154,10 @@ class StalledReaderTest(unittest.TestCase):
 
             time.sleep(STALL_SECONDS)  # The reader stalls; the guest floods.
             self.assertIsNone(console.proc.poll(), "mini-vmm died while its reader stalled")
+            # Read again before asking the guest anything, so its answer finds
+            # the buffer drained rather than full (where it would be dropped).
+            resumed = read_for(console.master, 2)
+            self.assertIn(b"flood ", resumed, "the resumed reader gets output")
             console.send("after-the-stall\n")
             console.expect("got=after-the-stall", timeout=120)
 

@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <string>
@@ -27,7 +27,7 @@ class TempDir {
     REQUIRE(::mkdtemp(name) != nullptr);
     path_ = name;
   }
-  ~TempDir() { std::system(("rm -rf " + path_).c_str()); }
+  ~TempDir() { std::filesystem::remove_all(path_); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "arch/x86_64/layout.h"
+#include "firmware/linux/boot_params.h"
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
 #include "vmm/base/unique_fd.h"
@@ -85,6 +86,15 @@ Result<void> ValidateDisks(const std::vector<cli::DiskConfig>& disks) {
   return {};
 }
 
+// The user's command line against the kernel's limit and the area
+// mini-vmm reserves; what the platform appends (acpi=off boots) is checked
+// again when it is written.
+Result<void> CheckCmdline(const std::string& cmdline, std::span<const uint8_t> kernel) {
+  const uint32_t limit = TRY(firmware::linux_boot::KernelCmdlineLimit(kernel));
+  return firmware::linux_boot::CheckCmdlineFits(cmdline.size(), arch::x86_64::kCmdlineAreaSize,
+                                                limit);
+}
+
 }  // namespace
 
 Result<void> ValidateConfig(const VmConfig& config) {
@@ -96,6 +106,7 @@ Result<void> ValidateConfig(const VmConfig& config) {
       return Error::Invalid("kernel image \"{}\": {}", config.kernel_path,
                             format.error().ToString());
     }
+    TRY(CheckCmdline(config.cmdline, kernel.bytes()));
   }
   if (config.initrd_path) TRY(CheckReadableFile(*config.initrd_path, "initrd"));
   if (config.memory_bytes < kMinMemory) {

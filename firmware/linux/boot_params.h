@@ -52,6 +52,10 @@ struct CmdlineArea {
   uint64_t size;
 };
 
+// Whether a command line of `length` bytes (plus its NUL) fits both the
+// kernel's limit and an area of `area_size` bytes; the error says which.
+Result<void> CheckCmdlineFits(size_t length, uint64_t area_size, uint32_t kernel_limit);
+
 // Writes `cmdline` and its NUL at the start of `area`; fails, saying the
 // bound, if the kernel's limit (excluding the NUL, read from the untrusted
 // image header) or the area is exceeded.

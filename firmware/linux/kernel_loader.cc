@@ -89,6 +89,12 @@ Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image,
   return KernelFormat::kBzImage;
 }
 
+Result<uint32_t> KernelCmdlineLimit(std::span<const uint8_t> image) {
+  if (LooksLikeElf(image)) return CmdlineLimit(SyntheticHeader());
+  const BzImage bz = TRY(ParseBzImage(image));
+  return CmdlineLimit(bz.header);
+}
+
 Result<uint64_t> ChooseInitrdAddress(uint64_t initrd_size, const LoadedKernel& kernel,
                                      uint64_t ram_end) {
   const uint64_t limit = std::min<uint64_t>(ram_end, uint64_t{kernel.header.initrd_addr_max} + 1);

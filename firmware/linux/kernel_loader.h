@@ -49,6 +49,11 @@ Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t>
 Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image,
                                       std::span<const BootRegion> boot_regions = {});
 
+// The command-line limit the kernel image declares (cmdline_size; 2047 for
+// an ELF vmlinux, which has no setup header). Untrusted: pair it with the
+// VMM's own bound (CheckCmdlineFits).
+Result<uint32_t> KernelCmdlineLimit(std::span<const uint8_t> image);
+
 // The highest page-aligned address where `initrd_size` bytes fit above the
 // kernel and below both `ram_end` (end of RAM below 4 GiB) and the kernel's
 // initrd_addr_max. Fails, naming the sizes, if they do not fit.

@@ -143,6 +143,15 @@ TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
   CHECK(ValidationError(config) == "");
 }
 
+TEST_CASE("ValidateConfig: CmdlineLongerThanKernelAccepts", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.cmdline = std::string(2048, 'a');  // An ELF vmlinux takes 2047.
+
+  CHECK(ValidationError(config) ==
+        "the kernel command line is 2048 bytes; this kernel accepts at most 2047");
+}
+
 constexpr HostLimits kRoomyHost{.max_vcpus = 1024, .open_files = 1024};
 
 std::string HostLimitError(const VmConfig& config, const HostLimits& limits) {

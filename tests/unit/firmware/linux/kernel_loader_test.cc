@@ -208,6 +208,23 @@ TEST_CASE("An ELF segment ending where a boot region starts is accepted") {
   CHECK(kernel.ok());
 }
 
+TEST_CASE("KernelCmdlineLimit is the bzImage header's cmdline_size") {
+  testing::FakeBzImage bz = ValidBzImage();
+  bz.header.cmdline_size = 0xffff'ffff;  // Untrusted: whatever the image says.
+
+  auto limit = KernelCmdlineLimit(bz.Build());
+
+  REQUIRE(limit.ok());
+  CHECK(*limit == 0xffff'ffffu);
+}
+
+TEST_CASE("KernelCmdlineLimit of an ELF vmlinux is the synthetic header's") {
+  auto limit = KernelCmdlineLimit(ValidElfKernel().Build());
+
+  REQUIRE(limit.ok());
+  CHECK(*limit == 2047u);
+}
+
 // --- ChooseInitrdAddress ------------------------------------------------------
 
 TEST_CASE("The initrd goes at the top of RAM, page-aligned down") {

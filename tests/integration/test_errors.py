@@ -154,6 +154,10 @@ class BadInputTest(unittest.TestCase):
         self.assert_usage_error(run, "(--cpus 1, 2 disks) needs up to 33 open files",
                                 "limit of 32", "RLIMIT_NOFILE")
 
+    def test_command_line_longer_than_the_kernel_accepts(self):
+        run = self.run_in_tmp(["run", "--kernel", vt.KERNEL, "--cmdline", "a" * 70000])
+        self.assert_usage_error(run, "the kernel command line is 70000 bytes")
+
     def test_elf_kernel_loading_over_the_boot_structures(self):
         # A vmlinux whose only segment sits on the zero page (0x7000).
         path = vt.tiny_elf_kernel(bytes([0xf4]), load_address=0x7000)

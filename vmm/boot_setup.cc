@@ -1,5 +1,6 @@
 #include "vmm/boot_setup.h"
 
+#include <array>
 #include <cstring>
 
 #include "arch/x86_64/layout.h"
@@ -66,7 +67,20 @@ std::vector<lb::E820Entry> MemoryMap(const GuestMemory& mem) {
   return lb::BuildE820(mem.regions(), reserved);
 }
 
+// GDT and IDT (one 8-byte gate) through the page tables are one block;
+// the boot stack grows down from kBootStackPointer inside it. The initrd
+// is not listed: ChooseInitrdAddress puts it above the kernel's end.
+constexpr std::array<lb::BootRegion, 4> kBootRegions = {{
+    {"GDT, IDT, zero page, boot stack and page tables", x86::kGdtAddress,
+     x86::kPdAddress + 4 * x86::kPageSize - x86::kGdtAddress},
+    {"kernel command line area", x86::kCmdlineAddress, x86::kCmdlineAreaSize},
+    {"ACPI tables", x86::kAcpiTablesAddress, x86::kAcpiTablesSize},
+    {"MP table", x86::kMpTableAddress, x86::kMpTableSize},
+}};
+
 }  // namespace
+
+std::span<const lb::BootRegion> BootStructureRegions() { return kBootRegions; }
 
 Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
                                  const PlatformDescription& platform) {
@@ -77,11 +91,11 @@ Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
   {
     // Scoped: the kernel file is unmapped as soon as it is copied.
     MappedFile file = TRY(MappedFile::Open(config.kernel_path, "kernel image"));
-    kernel = TRY(lb::LoadKernel(mem, file.bytes()));
+    kernel = TRY(lb::LoadKernel(mem, file.bytes(), BootStructureRegions()));
   }
   const Initrd initrd = TRY(LoadInitrd(mem, config, kernel));
-  TRY(lb::WriteCmdline(mem, GuestAddress(x86::kCmdlineAddress), platform.cmdline,
-                       lb::CmdlineLimit(kernel.header)));
+  TRY(lb::WriteCmdline(mem, {GuestAddress(x86::kCmdlineAddress), x86::kCmdlineAreaSize},
+                       platform.cmdline, lb::CmdlineLimit(kernel.header)));
 
   lb::BootParamsConfig params_config;
   params_config.header = kernel.header;

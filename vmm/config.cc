@@ -1,6 +1,7 @@
 #include "vmm/config.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -8,9 +9,13 @@
 #include <sstream>
 #include <string>
 
+#include "arch/x86_64/layout.h"
+#include "firmware/linux/boot_params.h"
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
 #include "vmm/base/unique_fd.h"
+#include "vmm/boot_setup.h"
+#include "vmm/kvm/kvm.h"
 
 namespace mini_vmm {
 namespace {
@@ -40,7 +45,8 @@ struct FileId {
 // A disk must be a readable (and, unless read-only, writable) regular file
 // or block device; returns its identity for the duplicate check.
 Result<FileId> CheckDisk(const virtio::blk::DiskConfig& disk) {
-  const int flags = (disk.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  // O_NONBLOCK: a read-only open of a FIFO would wait for a writer forever.
+  const int flags = (disk.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
   UniqueFd fd(::open(disk.path.c_str(), flags));
   if (!fd.valid()) {
     return Error::Errno(errno, "cannot open disk image \"{}\"{}", disk.path,
@@ -49,12 +55,18 @@ Result<FileId> CheckDisk(const virtio::blk::DiskConfig& disk) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Error::Errno(errno, "cannot stat \"{}\"", disk.path);
   if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-    return Error::Invalid("disk image \"{}\" is not a regular file or block device", disk.path);
+    return Error::Invalid("disk image \"{}\" is {}, not a regular file or block device", disk.path,
+                          FileTypeName(st.st_mode));
   }
   return FileId{st.st_dev, st.st_ino};
 }
 
 Result<void> ValidateDisks(const std::vector<virtio::blk::DiskConfig>& disks) {
+  constexpr size_t kSlots = arch::x86_64::kMaxVirtioMmioDevices;
+  if (disks.size() > kSlots) {
+    return Error::Invalid("--disk is given {} times; the machine has {} virtio-mmio slots",
+                          disks.size(), kSlots);
+  }
   std::vector<std::pair<FileId, const virtio::blk::DiskConfig*>> seen;
   for (const virtio::blk::DiskConfig& disk : disks) {
     const FileId id = TRY(CheckDisk(disk));
@@ -74,15 +86,27 @@ Result<void> ValidateDisks(const std::vector<virtio::blk::DiskConfig>& disks) {
   return {};
 }
 
+// The user's command line against the kernel's limit and the area
+// mini-vmm reserves; what the platform appends (acpi=off boots) is checked
+// again when it is written.
+Result<void> CheckCmdline(const std::string& cmdline, std::span<const uint8_t> kernel) {
+  const uint32_t limit = TRY(firmware::linux_boot::KernelCmdlineLimit(kernel));
+  return firmware::linux_boot::CheckCmdlineFits(cmdline.size(), arch::x86_64::kCmdlineAreaSize,
+                                                limit);
+}
+
 }  // namespace
 
 Result<void> ValidateConfig(const VmConfig& config) {
   {
     MappedFile kernel = TRY(MappedFile::Open(config.kernel_path, "kernel image"));
-    if (auto format = firmware::linux_boot::CheckKernelImage(kernel.bytes()); !format.ok()) {
+    if (auto format =
+            firmware::linux_boot::CheckKernelImage(kernel.bytes(), BootStructureRegions());
+        !format.ok()) {
       return Error::Invalid("kernel image \"{}\": {}", config.kernel_path,
                             format.error().ToString());
     }
+    TRY(CheckCmdline(config.cmdline, kernel.bytes()));
   }
   if (config.initrd_path) TRY(CheckReadableFile(*config.initrd_path, "initrd"));
   if (config.memory_bytes < kMinMemory) {
@@ -97,6 +121,37 @@ Result<void> ValidateConfig(const VmConfig& config) {
   if (host != 0 && config.memory_bytes > host) {
     return Error::Invalid("--memory {} MiB is more than this host's {} MiB of RAM",
                           config.memory_bytes / kMiB, host / kMiB);
+  }
+  return {};
+}
+
+Result<HostLimits> QueryHostLimits(const VmConfig& config) {
+  const kvm::Kvm kvm = TRY(kvm::Kvm::Open(config.kvm_path));
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) {
+    return Error::Errno(errno, "cannot read the open-file limit");
+  }
+  return HostLimits{static_cast<uint32_t>(kvm.max_vcpus()), files.rlim_cur};
+}
+
+uint64_t OpenFilesNeeded(const VmConfig& config) {
+  constexpr uint64_t kBase = 16;
+  constexpr uint64_t kPerVcpu = 1;
+  constexpr uint64_t kPerDisk = 8;
+  return kBase + kPerVcpu * config.cpus + kPerDisk * config.disks.size();
+}
+
+Result<void> ValidateHostLimits(const VmConfig& config, const HostLimits& limits) {
+  if (config.cpus > limits.max_vcpus) {
+    return Error::Invalid("--cpus {} is more than this host's KVM supports ({})", config.cpus,
+                          limits.max_vcpus);
+  }
+  const uint64_t needed = OpenFilesNeeded(config);
+  if (needed > limits.open_files) {
+    return Error::Invalid(
+        "this configuration (--cpus {}, {} disks) needs up to {} open files, more than this "
+        "process's limit of {} (RLIMIT_NOFILE; raise it with ulimit -n)",
+        config.cpus, config.disks.size(), needed, limits.open_files);
   }
   return {};
 }

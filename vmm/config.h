@@ -32,8 +32,28 @@ struct VmConfig {
 };
 
 // Checks everything that can be checked before creating the VM: the files
-// exist and are readable regular files, the memory size is sane for this
+// exist and are readable regular files (never waiting on a FIFO), the disks
+// fit the platform's virtio-mmio slots, the memory size is sane for this
 // host. Errors are one sentence naming the offending value.
 Result<void> ValidateConfig(const VmConfig& config);
+
+// What this host allows, queried before anything is created.
+struct HostLimits {
+  uint32_t max_vcpus = 0;   // KVM_CAP_MAX_VCPUS.
+  uint64_t open_files = 0;  // RLIMIT_NOFILE, soft limit.
+};
+
+// Opens the KVM device only to ask it (nothing is created); reads rlimits.
+Result<HostLimits> QueryHostLimits(const VmConfig& config);
+
+// File descriptors mini-vmm holds at most while running `config`: a base
+// (stdio, KVM, VM, eventfds, signalfd, epoll, image files while loading),
+// one per vCPU, and per disk its image, I/O-thread and io_uring eventfds,
+// the ring, the queue doorbell and the interrupt; rounded up for margin.
+uint64_t OpenFilesNeeded(const VmConfig& config);
+
+// Refuses a configuration this host cannot hold (too many vCPUs for KVM,
+// too few open files allowed). Like ValidateConfig, a usage error.
+Result<void> ValidateHostLimits(const VmConfig& config, const HostLimits& limits);
 
 }  // namespace mini_vmm

@@ -1,6 +1,7 @@
 #include "vmm/machine.h"
 
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "vmm/base/log.h"
 #include "vmm/boot_setup.h"
 #include "vmm/console/terminal.h"
+#include "vmm/process_signals.h"
 #include "vmm/vcpu_runner.h"
 
 namespace mini_vmm {
@@ -36,19 +38,24 @@ Result<kvm::Vm> CreateVm(const kvm::Kvm& kvm) {
 }
 
 // Signals that stop the VM cleanly are read from a signalfd on the main
-// thread, so they are blocked everywhere (vCPU threads inherit the mask).
+// thread; main() blocked them in every thread (vmm/process_signals.h).
 Result<UniqueFd> BlockTerminationSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
+  const sigset_t set = TerminationSignals();
   if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) {
     return Error::Invalid("cannot block termination signals");
   }
   UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd.valid()) return Error::Errno(errno, "cannot create a signalfd");
   return fd;
+}
+
+// Only when stderr can take the line without blocking: it may be the same
+// stalled pipe as stdout, and stopping must not wait for its reader.
+void ReportDroppedOutput(uint64_t dropped) {
+  if (dropped == 0) return;
+  pollfd stderr_fd{.fd = STDERR_FILENO, .events = POLLOUT, .revents = 0};
+  if (::poll(&stderr_fd, 1, 0) != 1 || (stderr_fd.revents & POLLOUT) == 0) return;
+  LOG_WARN("{} bytes of guest console output were dropped: stdout was full or closed", dropped);
 }
 
 }  // namespace
@@ -187,9 +194,11 @@ Result<StopReason> Machine::Run() {
   // free heap pages behind; give them back before the VM settles in.
   ::malloc_trim(0);
   VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_});
+  TRY(console_output_.Start());
   TRY(runner.Start(vcpus_));
   Result<void> served = loop.Run();
   runner.StopAll();
+  ReportDroppedOutput(console_output_.Stop());
   ReportRamResidency();
   if (!served.ok()) return std::move(served).error();
   return stop_.reason();

@@ -17,6 +17,7 @@
 #include "vmm/base/result.h"
 #include "vmm/boot_setup.h"
 #include "vmm/config.h"
+#include "vmm/console/console_output.h"
 #include "vmm/console/stdio_console.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/vcpu.h"
@@ -68,7 +69,7 @@ class Machine {
   devices::Bus mmio_bus_{"MMIO"};
   StopSignal stop_;
   EventFd console_room_;
-  console::FdSink console_output_;
+  console::ConsoleOutput console_output_;
   std::optional<LegacyDevices> legacy_;
   // After memory_: device I/O threads stop before guest RAM is unmapped.
   std::optional<VirtioMmioDevices> virtio_;

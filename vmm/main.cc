@@ -1,13 +1,13 @@
 // mini-vmm: parse the command line, build the machine, run it, and turn
 // how it ended into the process exit status.
 #include <pthread.h>
-#include <signal.h>
 
 #include <iostream>
 
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
 #include "vmm/machine.h"
+#include "vmm/process_signals.h"
 
 namespace {
 
@@ -27,13 +27,30 @@ int ExitCodeFor(StopReason reason) {
   return cli::kExitGuestFailed;
 }
 
-int RunVm(const mini_vmm::VmConfig& config) {
-  // Problems with what the user asked for are usage errors; anything that
-  // fails once building the VM starts is a failure of the run.
+// Problems with what the user asked for are usage errors (status 2), found
+// before anything is created. KVM's vCPU limit and the open-file limit are
+// facts of this host, but a configuration beyond them is still the user's
+// to fix. Returns 0 when the configuration can be built.
+int CheckConfig(const mini_vmm::VmConfig& config) {
   if (auto valid = mini_vmm::ValidateConfig(config); !valid.ok()) {
     std::cerr << "mini-vmm: " << valid.error().ToString() << "\n";
     return cli::kExitUsage;
   }
+  auto limits = mini_vmm::QueryHostLimits(config);
+  if (!limits.ok()) {
+    std::cerr << "mini-vmm: " << limits.error().ToString() << "\n";
+    return cli::kExitGuestFailed;
+  }
+  if (auto fits = mini_vmm::ValidateHostLimits(config, *limits); !fits.ok()) {
+    std::cerr << "mini-vmm: " << fits.error().ToString() << "\n";
+    return cli::kExitUsage;
+  }
+  return cli::kExitOk;
+}
+
+int RunVm(const mini_vmm::VmConfig& config) {
+  if (const int status = CheckConfig(config); status != cli::kExitOk) return status;
+  // Anything that fails once building the VM starts is a failure of the run.
   auto machine = mini_vmm::Machine::Create(config);
   if (!machine.ok()) {
     std::cerr << "mini-vmm: " << machine.error().ToString() << "\n";
@@ -72,8 +89,10 @@ void UseSmallThreadStacks() {
 int main(int argc, char** argv) {
   mini_vmm::log::MarkProcessStart();
   UseSmallThreadStacks();
-  // Guest output to a closed pipe must not kill the VMM.
-  ::signal(SIGPIPE, SIG_IGN);
+  if (auto signals = mini_vmm::SetUpProcessSignals(); !signals.ok()) {
+    std::cerr << "mini-vmm: " << signals.error().ToString() << "\n";
+    return cli::kExitGuestFailed;
+  }
   const cli::ParsedCommandLine parsed = cli::ParseCommandLine(argc, argv, std::cout, std::cerr);
   if (!parsed.run) return parsed.exit_code;
   mini_vmm::log::SetLevel(parsed.config.log_level);

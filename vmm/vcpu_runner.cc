@@ -1,39 +1,18 @@
 #include "vmm/vcpu_runner.h"
 
-#include <signal.h>
-
 #include <cerrno>
 #include <cstring>
 
 #include "arch/x86_64/crash_dump.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
+#include "vmm/base/thread_kick.h"
 #include "vmm/exit_handler.h"
 
 namespace mini_vmm {
-namespace {
-
-// The signal that kicks a vCPU thread out of KVM_RUN. Its handler does
-// nothing: the point is the EINTR.
-int KickSignal() { return SIGRTMIN; }
-
-void OnKick(int) {}
-
-Result<void> InstallKickHandler() {
-  struct sigaction action {};
-  action.sa_handler = OnKick;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // No SA_RESTART: KVM_RUN must return EINTR.
-  if (::sigaction(KickSignal(), &action, nullptr) != 0) {
-    return Error::Errno(errno, "cannot install the vCPU kick signal handler");
-  }
-  return {};
-}
-
-}  // namespace
 
 Result<void> VcpuRunner::Start(std::vector<kvm::Vcpu>& vcpus) {
-  TRY(InstallKickHandler());
+  TRY(InstallThreadKickHandler());
   threads_.reserve(vcpus.size());
   for (kvm::Vcpu& vcpu : vcpus) {
     vcpus_.push_back(&vcpu);
@@ -51,7 +30,7 @@ void VcpuRunner::StopAll() noexcept {
   stopping_.store(true, std::memory_order_release);
   for (size_t i = 0; i < threads_.size(); ++i) {
     vcpus_[i]->RequestExit();
-    if (threads_[i].joinable()) ::pthread_kill(threads_[i].native_handle(), KickSignal());
+    if (threads_[i].joinable()) KickThread(threads_[i].native_handle());
   }
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();

@@ -11,8 +11,10 @@ class ByteSink {
  public:
   virtual ~ByteSink() = default;
   // Called from vCPU threads, without any device lock held, once per
-  // transmitted chunk (today: once per byte). Must not throw; a sink that
-  // cannot write drops the bytes (the guest has no way to be told).
+  // transmitted chunk (today: once per byte). Must not throw, and must not
+  // wait for whoever reads the output (a stalled reader would stall the
+  // vCPU, and stopping the VM with it); a sink that cannot take the bytes
+  // drops them (the guest has no way to be told).
   virtual void WriteBytes(std::span<const uint8_t> bytes) noexcept = 0;
 };
 

@@ -72,16 +72,29 @@ std::vector<E820Entry> BuildE820(std::span<const GuestRegion> ram,
   return map;
 }
 
-Result<void> WriteCmdline(const GuestMemory& mem, GuestAddress address, std::string_view cmdline,
-                          uint32_t limit) {
-  if (cmdline.size() > limit) {
-    return Error::Invalid("the kernel command line is {} bytes; this kernel accepts at most {}",
-                          cmdline.size(), limit);
+Result<void> CheckCmdlineFits(size_t length, uint64_t area_size, uint32_t kernel_limit) {
+  // cmdline_size comes from the kernel image, which may claim anything: the
+  // area the VMM set aside is the bound that protects what lies after it.
+  const uint64_t area_limit = area_size > 0 ? area_size - 1 : 0;
+  if (length > area_limit && area_limit < kernel_limit) {
+    return Error::Invalid(
+        "the kernel command line is {} bytes; mini-vmm reserves room for at most {}", length,
+        area_limit);
   }
+  if (length > kernel_limit) {
+    return Error::Invalid("the kernel command line is {} bytes; this kernel accepts at most {}",
+                          length, kernel_limit);
+  }
+  return {};
+}
+
+Result<void> WriteCmdline(const GuestMemory& mem, CmdlineArea area, std::string_view cmdline,
+                          uint32_t kernel_limit) {
+  TRY(CheckCmdlineFits(cmdline.size(), area.size, kernel_limit));
   if (cmdline.find('\0') != std::string_view::npos) {
     return Error::Invalid("the kernel command line contains a NUL byte");
   }
-  auto slice = mem.GetSlice(address, cmdline.size() + 1);
+  auto slice = mem.GetSlice(area.address, cmdline.size() + 1);
   if (!slice) return Error::Invalid("the kernel command line does not fit in guest RAM");
   std::memcpy(slice->data(), cmdline.data(), cmdline.size());
   (*slice)[cmdline.size()] = 0;

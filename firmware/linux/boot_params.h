@@ -46,9 +46,20 @@ Result<boot_params> BuildBootParams(const BootParamsConfig& config);
 std::vector<E820Entry> BuildE820(std::span<const GuestRegion> ram,
                                  std::span<const E820Entry> reserved);
 
-// Writes `cmdline` and its NUL at `address`; fails, saying the limit, if the
-// kernel's limit (excluding the NUL) is exceeded.
-Result<void> WriteCmdline(const GuestMemory& mem, GuestAddress address, std::string_view cmdline,
-                          uint32_t limit);
+// The guest memory the VMM reserves for the command line and its NUL.
+struct CmdlineArea {
+  GuestAddress address;
+  uint64_t size;
+};
+
+// Whether a command line of `length` bytes (plus its NUL) fits both the
+// kernel's limit and an area of `area_size` bytes; the error says which.
+Result<void> CheckCmdlineFits(size_t length, uint64_t area_size, uint32_t kernel_limit);
+
+// Writes `cmdline` and its NUL at the start of `area`; fails, saying the
+// bound, if the kernel's limit (excluding the NUL, read from the untrusted
+// image header) or the area is exceeded.
+Result<void> WriteCmdline(const GuestMemory& mem, CmdlineArea area, std::string_view cmdline,
+                          uint32_t kernel_limit);
 
 }  // namespace mini_vmm::firmware::linux_boot

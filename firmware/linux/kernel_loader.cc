@@ -40,8 +40,27 @@ Result<LoadedKernel> LoadBzImage(const GuestMemory& mem, std::span<const uint8_t
   return kernel;
 }
 
-Result<LoadedKernel> LoadElf(const GuestMemory& mem, std::span<const uint8_t> image) {
+// Segments are validated not to wrap (ParseElfKernel), so `end` is exact.
+Result<void> CheckSegmentsAvoid(const ElfKernel& elf, std::span<const BootRegion> regions) {
+  for (const ElfSegment& seg : elf.segments) {
+    const uint64_t seg_end = seg.physical_address + seg.memory_size;
+    for (const BootRegion& region : regions) {
+      const uint64_t region_end = region.address + region.size;
+      if (seg.physical_address < region_end && region.address < seg_end) {
+        return Error::Invalid(
+            "the ELF segment at {:#x}-{:#x} overlaps the {} at {:#x}-{:#x}, which mini-vmm "
+            "writes there",
+            seg.physical_address, seg_end - 1, region.name, region.address, region_end - 1);
+      }
+    }
+  }
+  return {};
+}
+
+Result<LoadedKernel> LoadElf(const GuestMemory& mem, std::span<const uint8_t> image,
+                             std::span<const BootRegion> boot_regions) {
   const ElfKernel elf = TRY(ParseElfKernel(image));
+  TRY(CheckSegmentsAvoid(elf, boot_regions));
   for (const ElfSegment& seg : elf.segments) {
     auto slice = mem.GetSlice(GuestAddress(seg.physical_address), seg.memory_size);
     if (!slice) return TooSmall(elf.end);
@@ -53,18 +72,27 @@ Result<LoadedKernel> LoadElf(const GuestMemory& mem, std::span<const uint8_t> im
 
 }  // namespace
 
-Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image) {
-  if (LooksLikeElf(image)) return LoadElf(mem, image);
+Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image,
+                                std::span<const BootRegion> boot_regions) {
+  if (LooksLikeElf(image)) return LoadElf(mem, image, boot_regions);
   return LoadBzImage(mem, image);
 }
 
-Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image) {
+Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image,
+                                      std::span<const BootRegion> boot_regions) {
   if (LooksLikeElf(image)) {
-    TRY(ParseElfKernel(image));
+    const ElfKernel elf = TRY(ParseElfKernel(image));
+    TRY(CheckSegmentsAvoid(elf, boot_regions));
     return KernelFormat::kElf;
   }
   TRY(ParseBzImage(image));
   return KernelFormat::kBzImage;
+}
+
+Result<uint32_t> KernelCmdlineLimit(std::span<const uint8_t> image) {
+  if (LooksLikeElf(image)) return CmdlineLimit(SyntheticHeader());
+  const BzImage bz = TRY(ParseBzImage(image));
+  return CmdlineLimit(bz.header);
 }
 
 Result<uint64_t> ChooseInitrdAddress(uint64_t initrd_size, const LoadedKernel& kernel,

@@ -29,11 +29,30 @@ struct LoadedKernel {
   uint64_t end;
 };
 
-Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image);
+// Guest memory the VMM fills with boot structures (zero page, page tables,
+// ACPI tables, command line...) before it copies the kernel. An ELF kernel
+// chooses its own load addresses, so a segment there would overwrite them.
+struct BootRegion {
+  const char* name;  // "zero page": for the error.
+  uint64_t address;
+  uint64_t size;
+};
 
-// The format checks LoadKernel starts with, without guest memory: for
-// validating a configuration before any VM exists.
-Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image);
+// Fails, naming the segment and the structure, if an ELF kernel's PT_LOAD
+// segment overlaps any of `boot_regions`. (A bzImage always loads at 1 MiB,
+// above them; the initrd is placed above the kernel's end.)
+Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image,
+                                std::span<const BootRegion> boot_regions = {});
+
+// The checks LoadKernel starts with, without guest memory: for validating
+// a configuration before any VM exists.
+Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image,
+                                      std::span<const BootRegion> boot_regions = {});
+
+// The command-line limit the kernel image declares (cmdline_size; 2047 for
+// an ELF vmlinux, which has no setup header). Untrusted: pair it with the
+// VMM's own bound (CheckCmdlineFits).
+Result<uint32_t> KernelCmdlineLimit(std::span<const uint8_t> image);
 
 // The highest page-aligned address where `initrd_size` bytes fit above the
 // kernel and below both `ram_end` (end of RAM below 4 GiB) and the kernel's

@@ -18,9 +18,21 @@ class BadInputTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="mini-vmm-errors-")
+        # Inputs the tests make (FIFOs): not in self.tmp, which must stay empty.
+        self.inputs = tempfile.mkdtemp(prefix="mini-vmm-inputs-")
 
     def tearDown(self):
         shutil.rmtree(self.tmp)
+        shutil.rmtree(self.inputs)
+
+    def fifo(self, name):
+        path = os.path.join(self.inputs, name)
+        os.mkfifo(path)
+        return path
+
+    def assert_usage_error(self, run, *fragments):
+        self.assert_one_line_error(run, *fragments)
+        self.assertEqual(run.returncode, 2, run)
 
     def assert_one_line_error(self, run, *fragments):
         self.assertNotEqual(run.returncode, 0, run)
@@ -99,6 +111,62 @@ class BadInputTest(unittest.TestCase):
     def test_missing_initrd(self):
         run = self.run_in_tmp(["run", "--kernel", vt.KERNEL, "--initrd", "nope.cpio"])
         self.assert_one_line_error(run, 'initrd "nope.cpio"', "No such file")
+
+    # A FIFO would make mini-vmm wait for a writer forever (run_vmm's timeout
+    # turns that into an error here).
+    def test_kernel_is_a_fifo(self):
+        kernel = self.fifo("kernel")
+        run = self.run_in_tmp(["run", "--kernel", kernel])
+        self.assert_usage_error(run, 'kernel image "%s" is a FIFO, not a regular file' % kernel)
+
+    def test_initrd_is_a_fifo(self):
+        initrd = self.fifo("initrd")
+        run = self.run_in_tmp(["run", "--kernel", vt.KERNEL, "--initrd", initrd])
+        self.assert_usage_error(run, 'initrd "%s" is a FIFO, not a regular file' % initrd)
+
+    def test_read_only_disk_is_a_fifo(self):
+        disk = self.fifo("disk")
+        run = self.run_in_tmp(["run", "--kernel", vt.KERNEL, "--disk",
+                               "path=%s,readonly=on" % disk])
+        self.assert_usage_error(
+            run, 'disk image "%s" is a FIFO, not a regular file or block device' % disk)
+
+    def test_more_disks_than_virtio_mmio_slots(self):
+        disks = []
+        for _ in range(19):
+            disks += ["--disk", "path=%s,readonly=on" % vt.INITRD]
+        run = self.run_in_tmp(["run", "--kernel", vt.KERNEL] + disks)
+        self.assert_usage_error(run, "--disk is given 19 times; the machine has 18 "
+                                     "virtio-mmio slots")
+
+    def test_open_file_limit_too_low_for_the_devices(self):
+        # 1 vCPU and 2 disks need up to 16 + 1 + 2 * 8 = 33 open files.
+        limit = ["/bin/sh", "-c", 'ulimit -n 32 && exec "$0" "$@"']
+        cwd = os.getcwd()
+        os.chdir(self.tmp)
+        try:
+            run = vt.run_vmm(["run", "--kernel", vt.KERNEL,
+                              "--disk", "path=%s,readonly=on" % vt.INITRD,
+                              "--disk", "path=%s,readonly=on" % vt.KERNEL],
+                             timeout=120, prefix=limit)
+        finally:
+            os.chdir(cwd)
+        self.assert_usage_error(run, "(--cpus 1, 2 disks) needs up to 33 open files",
+                                "limit of 32", "RLIMIT_NOFILE")
+
+    def test_command_line_longer_than_the_kernel_accepts(self):
+        run = self.run_in_tmp(["run", "--kernel", vt.KERNEL, "--cmdline", "a" * 70000])
+        self.assert_usage_error(run, "the kernel command line is 70000 bytes")
+
+    def test_elf_kernel_loading_over_the_boot_structures(self):
+        # A vmlinux whose only segment sits on the zero page (0x7000).
+        path = vt.tiny_elf_kernel(bytes([0xf4]), load_address=0x7000)
+        try:
+            run = self.run_in_tmp(["run", "--kernel", path, "--memory", "64M"])
+        finally:
+            os.remove(path)
+        self.assert_usage_error(run, 'kernel image "%s": the ELF segment at 0x7000-0x7000 '
+                                     "overlaps the GDT, IDT, zero page" % path)
 
 
 class GuestCrashTest(unittest.TestCase):

@@ -3,6 +3,8 @@
 // returns the pages, so loading leaves no resident copy behind.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -28,7 +30,11 @@ class MappedFile {
 };
 
 // The same checks as Open (exists, readable, regular, non-empty) without
-// mapping: for validating a configuration before anything is built.
+// mapping: for validating a configuration before anything is built. Neither
+// blocks on a FIFO: it is refused like any other non-regular file.
 Result<uint64_t> CheckReadableFile(const std::string& path, const std::string& what);
+
+// "a directory", "a FIFO", "a block device"...: for errors about the type.
+const char* FileTypeName(mode_t mode);
 
 }  // namespace mini_vmm

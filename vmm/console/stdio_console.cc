@@ -9,20 +9,6 @@
 
 namespace mini_vmm::console {
 
-void FdSink::WriteBytes(std::span<const uint8_t> bytes) noexcept {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      return;  // EPIPE, EBADF...: the reader is gone.
-    }
-  }
-}
-
 Result<void> StdioConsole::Attach(EventLoop& loop) {
   loop_ = &loop;
   TRY(loop.Add(room_.fd(), [this] { OnRoom(); }));

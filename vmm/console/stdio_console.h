@@ -1,13 +1,13 @@
-// The guest's serial console on mini-vmm's own stdin/stdout: guest output
-// goes straight to stdout; terminal input goes through the Ctrl-A escape
-// parser into the UART, held back (never dropped) while the UART is full.
+// The guest's serial console on mini-vmm's own stdin: terminal input goes
+// through the Ctrl-A escape parser into the UART, held back (never dropped)
+// while the UART is full. Guest output goes to stdout through ConsoleOutput
+// (console_output.h), never from a vCPU thread.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "devices/legacy/byte_sink.h"
 #include "devices/legacy/serial.h"
 #include "vmm/base/event_fd.h"
 #include "vmm/base/event_loop.h"
@@ -16,17 +16,6 @@
 #include "vmm/stop_signal.h"
 
 namespace mini_vmm::console {
-
-// Writes guest output to a file descriptor (stdout). Output that cannot be
-// written (stdout closed) is dropped: the guest cannot be told.
-class FdSink final : public devices::ByteSink {
- public:
-  explicit FdSink(int fd) : fd_(fd) {}
-  void WriteBytes(std::span<const uint8_t> bytes) noexcept override;
-
- private:
-  int fd_;
-};
 
 class StdioConsole {
  public:

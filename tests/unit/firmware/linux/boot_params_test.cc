@@ -198,11 +198,13 @@ TEST_CASE("BuildE820 carves two reserved ranges out of one region") {
 
 // --- WriteCmdline -------------------------------------------------------------
 
+constexpr uint64_t kArea = 0x800;  // Room the tests reserve for the command line.
+
 TEST_CASE("WriteCmdline writes the command line and its NUL") {
   GuestMemory mem = MakeGuestMemory(0, 0x1000);
   REQUIRE(mem.Write(GuestAddress(0x100), std::vector<uint8_t>(16, 0xee)));
 
-  REQUIRE(WriteCmdline(mem, GuestAddress(0x100), "quiet", 255).ok());
+  REQUIRE(WriteCmdline(mem, {GuestAddress(0x100), kArea}, "quiet", 255).ok());
 
   std::vector<uint8_t> bytes(6);
   REQUIRE(mem.Read(GuestAddress(0x100), bytes));
@@ -213,7 +215,7 @@ TEST_CASE("WriteCmdline accepts a command line exactly at the limit") {
   GuestMemory mem = MakeGuestMemory(0, 0x1000);
   const std::string cmdline(10, 'a');
 
-  auto result = WriteCmdline(mem, GuestAddress(0x100), cmdline, 10);
+  auto result = WriteCmdline(mem, {GuestAddress(0x100), kArea}, cmdline, 10);
 
   CHECK(result.ok());
   CHECK(mem.ReadObj<uint8_t>(GuestAddress(0x10a)) == uint8_t{0});
@@ -223,7 +225,7 @@ TEST_CASE("CmdlineTooLong: one byte over the limit fails naming both numbers") {
   GuestMemory mem = MakeGuestMemory(0, 0x1000);
   const std::string cmdline(11, 'a');
 
-  auto result = WriteCmdline(mem, GuestAddress(0x100), cmdline, 10);
+  auto result = WriteCmdline(mem, {GuestAddress(0x100), kArea}, cmdline, 10);
 
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().ToString() ==
@@ -234,7 +236,7 @@ TEST_CASE("CmdlineWithNul: an embedded NUL fails") {
   GuestMemory mem = MakeGuestMemory(0, 0x1000);
   const std::string cmdline("quiet\0init=/bin/sh", 18);
 
-  auto result = WriteCmdline(mem, GuestAddress(0x100), cmdline, 255);
+  auto result = WriteCmdline(mem, {GuestAddress(0x100), kArea}, cmdline, 255);
 
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().ToString() == "the kernel command line contains a NUL byte");
@@ -243,10 +245,32 @@ TEST_CASE("CmdlineWithNul: an embedded NUL fails") {
 TEST_CASE("CmdlineOutsideRam: a command line that does not fit in guest RAM fails") {
   GuestMemory mem = MakeGuestMemory(0, 0x1000);
 
-  auto result = WriteCmdline(mem, GuestAddress(0xffc), "quiet", 255);
+  auto result = WriteCmdline(mem, {GuestAddress(0xffc), kArea}, "quiet", 255);
 
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().ToString() == "the kernel command line does not fit in guest RAM");
+}
+
+TEST_CASE("CmdlineLongerThanArea: a kernel claiming a huge cmdline_size is bounded by the area") {
+  GuestMemory mem = MakeGuestMemory(0, 0x2000);
+  const std::string cmdline(16, 'a');
+
+  auto result = WriteCmdline(mem, {GuestAddress(0x100), 16}, cmdline, 0xffff'ffff);
+
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().ToString() ==
+        "the kernel command line is 16 bytes; mini-vmm reserves room for at most 15");
+  CHECK(mem.ReadObj<uint8_t>(GuestAddress(0x100)) == uint8_t{0});  // Nothing written.
+}
+
+TEST_CASE("WriteCmdline fills the area exactly: the longest command line and its NUL") {
+  GuestMemory mem = MakeGuestMemory(0, 0x2000);
+  const std::string cmdline(15, 'a');
+
+  auto result = WriteCmdline(mem, {GuestAddress(0x100), 16}, cmdline, 0xffff'ffff);
+
+  CHECK(result.ok());
+  CHECK(mem.ReadObj<uint8_t>(GuestAddress(0x10f)) == uint8_t{0});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "firmware/linux/kernel_loader.h"
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <optional>
@@ -162,6 +163,66 @@ TEST_CASE("ElfMemoryTooSmall: a segment beyond RAM fails") {
   REQUIRE_FALSE(kernel.ok());
   CHECK(kernel.error().ToString() ==
         "guest memory is too small for this kernel: it needs RAM up to 17 MiB");
+}
+
+constexpr BootRegion kZeroPage{"zero page", 0x7000, 0x1000};
+constexpr BootRegion kAcpiTables{"ACPI tables", 0xe0000, 0x10000};
+constexpr std::array<BootRegion, 2> kBootRegions = {kZeroPage, kAcpiTables};
+
+// The valid kernel plus a second PT_LOAD of 0x100 file bytes at `paddr`.
+FakeElf ElfWithSegmentAt(uint64_t paddr, uint64_t memory_size) {
+  FakeElf elf = ValidElfKernel();
+  elf.phdrs.push_back(FakeLoadSegment(paddr, testing::kFakeElfSegmentOffset, 0x100, memory_size));
+  elf.ehdr.e_phnum = 2;
+  return elf;
+}
+
+TEST_CASE("ElfSegmentOverlapsZeroPage: refused before anything is copied") {
+  GuestMemory mem = MakeGuestMemory(0, 32 * kMiB);
+
+  auto kernel = LoadKernel(mem, ElfWithSegmentAt(0x7800, 0x1000).Build(), kBootRegions);
+
+  REQUIRE_FALSE(kernel.ok());
+  CHECK(kernel.error().ToString() ==
+        "the ELF segment at 0x7800-0x87ff overlaps the zero page at 0x7000-0x7fff, which "
+        "mini-vmm writes there");
+  CHECK(ByteAt(mem, kFakeElfLoadAddress) == 0);  // Nothing loaded.
+}
+
+TEST_CASE("ElfSegmentBssOverlapsAcpiTables: memory size counts, not file size") {
+  const std::vector<uint8_t> image = ElfWithSegmentAt(0xd0000, 0x10001).Build();
+
+  auto format = CheckKernelImage(image, kBootRegions);
+
+  REQUIRE_FALSE(format.ok());
+  CHECK(format.error().ToString() ==
+        "the ELF segment at 0xd0000-0xe0000 overlaps the ACPI tables at 0xe0000-0xeffff, which "
+        "mini-vmm writes there");
+}
+
+TEST_CASE("An ELF segment ending where a boot region starts is accepted") {
+  GuestMemory mem = MakeGuestMemory(0, 32 * kMiB);
+
+  auto kernel = LoadKernel(mem, ElfWithSegmentAt(0x6000, 0x1000).Build(), kBootRegions);
+
+  CHECK(kernel.ok());
+}
+
+TEST_CASE("KernelCmdlineLimit is the bzImage header's cmdline_size") {
+  testing::FakeBzImage bz = ValidBzImage();
+  bz.header.cmdline_size = 0xffff'ffff;  // Untrusted: whatever the image says.
+
+  auto limit = KernelCmdlineLimit(bz.Build());
+
+  REQUIRE(limit.ok());
+  CHECK(*limit == 0xffff'ffffu);
+}
+
+TEST_CASE("KernelCmdlineLimit of an ELF vmlinux is the synthetic header's") {
+  auto limit = KernelCmdlineLimit(ValidElfKernel().Build());
+
+  REQUIRE(limit.ok());
+  CHECK(*limit == 2047u);
 }
 
 // --- ChooseInitrdAddress ------------------------------------------------------

@@ -1,0 +1,189 @@
+// ValidateConfig and ValidateHostLimits: one negative case per bad input,
+// asserting the exact sentence the user sees. Files are made in a temporary
+// directory; a FIFO that made validation wait for a writer would hang the
+// test, so those cases run on a helper thread that a writer unblocks.
+#include "vmm/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+
+#include "tests/support/fake_kernel_images.h"
+
+namespace mini_vmm {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char name[] = "/tmp/mini-vmm-config-test.XXXXXX";
+    REQUIRE(::mkdtemp(name) != nullptr);
+    path_ = name;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string File(const std::string& name, const std::vector<uint8_t>& bytes) const {
+    const std::string path = path_ + "/" + name;
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    return path;
+  }
+  std::string Fifo(const std::string& name) const {
+    const std::string path = path_ + "/" + name;
+    REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+    return path;
+  }
+
+ private:
+  std::string path_;
+};
+
+// The error ValidateConfig reports, or "" if it accepts. If validation is
+// still waiting after 5 s (blocked on a FIFO), a writer opened on `fifo`
+// releases it and the test fails.
+std::string ValidationError(const VmConfig& config, const std::string& fifo = "") {
+  auto result = std::async(std::launch::async, [&] { return ValidateConfig(config); });
+  if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    result.wait();
+    if (writer >= 0) ::close(writer);
+    FAIL("ValidateConfig waited on a FIFO");
+  }
+  Result<void> valid = result.get();
+  return valid.ok() ? "" : valid.error().ToString();
+}
+
+VmConfig ConfigWithKernel(const TempDir& dir) {
+  VmConfig config;
+  config.kernel_path = dir.File("vmlinux", testing::ValidElfKernel().Build());
+  config.memory_bytes = 64 << 20;
+  return config;
+}
+
+TEST_CASE("ValidateConfig: accepts a valid kernel", "[config]") {
+  TempDir dir;
+  CHECK(ValidationError(ConfigWithKernel(dir)) == "");
+}
+
+TEST_CASE("ValidateConfig: KernelIsFifo", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.kernel_path = dir.Fifo("kernel");
+
+  CHECK(ValidationError(config, config.kernel_path) ==
+        "kernel image \"" + config.kernel_path + "\" is a FIFO, not a regular file");
+}
+
+TEST_CASE("ValidateConfig: InitrdIsFifo", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.initrd_path = dir.Fifo("initrd");
+
+  CHECK(ValidationError(config, *config.initrd_path) ==
+        "initrd \"" + *config.initrd_path + "\" is a FIFO, not a regular file");
+}
+
+TEST_CASE("ValidateConfig: ReadOnlyDiskIsFifo", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  const std::string fifo = dir.Fifo("disk");
+  config.disks.push_back({.path = fifo, .read_only = true, .serial = {}});
+
+  CHECK(ValidationError(config, fifo) ==
+        "disk image \"" + fifo + "\" is a FIFO, not a regular file or block device");
+}
+
+TEST_CASE("ValidateConfig: WritableDiskIsFifo", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  const std::string fifo = dir.Fifo("disk");
+  config.disks.push_back({.path = fifo, .read_only = false, .serial = {}});
+
+  CHECK(ValidationError(config, fifo) ==
+        "disk image \"" + fifo + "\" is a FIFO, not a regular file or block device");
+}
+
+TEST_CASE("ValidateConfig: KernelIsCharacterDevice", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.kernel_path = "/dev/null";
+
+  CHECK(ValidationError(config) ==
+        "kernel image \"/dev/null\" is a character device, not a regular file");
+}
+
+TEST_CASE("ValidateConfig: MoreDisksThanVirtioMmioSlots", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
+  for (int i = 0; i < 19; ++i)
+    config.disks.push_back({.path = image, .read_only = true, .serial = {}});
+
+  CHECK(ValidationError(config) ==
+        "--disk is given 19 times; the machine has 18 virtio-mmio slots");
+}
+
+TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
+  for (int i = 0; i < 18; ++i)
+    config.disks.push_back({.path = image, .read_only = true, .serial = {}});
+
+  CHECK(ValidationError(config) == "");
+}
+
+TEST_CASE("ValidateConfig: CmdlineLongerThanKernelAccepts", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.cmdline = std::string(2048, 'a');  // An ELF vmlinux takes 2047.
+
+  CHECK(ValidationError(config) ==
+        "the kernel command line is 2048 bytes; this kernel accepts at most 2047");
+}
+
+constexpr HostLimits kRoomyHost{.max_vcpus = 1024, .open_files = 1024};
+
+std::string HostLimitError(const VmConfig& config, const HostLimits& limits) {
+  Result<void> fits = ValidateHostLimits(config, limits);
+  return fits.ok() ? "" : fits.error().ToString();
+}
+
+TEST_CASE("ValidateHostLimits: accepts what fits", "[config]") {
+  VmConfig config;
+  config.cpus = 8;
+  CHECK(HostLimitError(config, kRoomyHost) == "");
+}
+
+TEST_CASE("ValidateHostLimits: CpusAboveKvmMaxVcpus", "[config]") {
+  VmConfig config;
+  config.cpus = 9;
+
+  CHECK(HostLimitError(config, {.max_vcpus = 8, .open_files = 1024}) ==
+        "--cpus 9 is more than this host's KVM supports (8)");
+}
+
+TEST_CASE("ValidateHostLimits: OpenFileLimitBelowWhatDevicesNeed", "[config]") {
+  VmConfig config;
+  config.cpus = 2;
+  config.disks.resize(3);
+  REQUIRE(OpenFilesNeeded(config) == 16 + 2 + 3 * 8);
+
+  CHECK(HostLimitError(config, {.max_vcpus = 1024, .open_files = 41}) ==
+        "this configuration (--cpus 2, 3 disks) needs up to 42 open files, more than this "
+        "process's limit of 41 (RLIMIT_NOFILE; raise it with ulimit -n)");
+  CHECK(HostLimitError(config, {.max_vcpus = 1024, .open_files = 42}) == "");
+}
+
+}  // namespace
+}  // namespace mini_vmm

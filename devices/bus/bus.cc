@@ -1,6 +1,7 @@
 #include "devices/bus/bus.h"
 
 #include <algorithm>
+#include <array>
 
 #include "vmm/base/log.h"
 
@@ -12,7 +13,83 @@ BusRegistration::~BusRegistration() {
   }
 }
 
-Bus::Bus(std::string name) : name_(std::move(name)), table_(std::make_shared<const Table>()) {}
+namespace {
+
+// Ids of buses and generations of their tables come from one counter, so a
+// (bus, generation) pair never repeats, even for a bus made where a
+// destroyed one lived.
+std::atomic<uint64_t> next_unique{1};
+uint64_t NextUnique() { return next_unique.fetch_add(1, std::memory_order_relaxed); }
+
+// A thread's snapshots: one per bus it dispatches on (a vCPU uses two, the
+// port-I/O and MMIO buses). Holding the shared_ptr keeps the table alive.
+struct CachedTable {
+  uint64_t bus = 0;
+  uint64_t generation = 0;
+  std::shared_ptr<const void> table;
+};
+constexpr size_t kCachedBuses = 4;
+struct ThreadCache {
+  std::array<CachedTable, kCachedBuses> tables;
+  size_t next_victim = 0;
+  int dispatch_depth = 0;  // Accesses in progress on this thread (nesting).
+};
+thread_local ThreadCache thread_cache;
+
+// Counts nested dispatches on this thread for the life of one access.
+class DispatchScope {
+ public:
+  explicit DispatchScope(ThreadCache& cache) : cache_(cache) { ++cache_.dispatch_depth; }
+  ~DispatchScope() { --cache_.dispatch_depth; }
+  DispatchScope(const DispatchScope&) = delete;
+  DispatchScope& operator=(const DispatchScope&) = delete;
+
+ private:
+  ThreadCache& cache_;
+};
+
+}  // namespace
+
+Bus::Bus(std::string name)
+    : id_(NextUnique()),
+      name_(std::move(name)),
+      table_(std::make_shared<const Table>()),
+      generation_(NextUnique()) {}
+
+void Bus::Publish(std::shared_ptr<const Table> table) {
+  // Release on both: a thread that sees the new generation loads a table at
+  // least this new, fully built.
+  table_.store(std::move(table), std::memory_order_release);
+  generation_.store(NextUnique(), std::memory_order_release);
+}
+
+const Bus::Table& Bus::Snapshot(std::shared_ptr<const Table>* pin) const noexcept {
+  ThreadCache& cache = thread_cache;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  CachedTable* slot = nullptr;
+  for (CachedTable& c : cache.tables) {
+    if (c.bus == id_) {
+      slot = &c;
+      break;
+    }
+  }
+  const bool outermost = cache.dispatch_depth <= 1;
+  if (slot == nullptr) {
+    // Not cached yet (or evicted): take the next slot round-robin, but
+    // never while an outer access on this thread may be using its table.
+    if (!outermost) {
+      *pin = table_.load(std::memory_order_acquire);
+      return **pin;
+    }
+    slot = &cache.tables[cache.next_victim++ % kCachedBuses];
+    *slot = CachedTable{id_, 0, nullptr};
+  }
+  if (slot->generation != generation && outermost) {
+    slot->table = table_.load(std::memory_order_acquire);
+    slot->generation = generation;
+  }
+  return *static_cast<const Table*>(slot->table.get());
+}
 
 Result<void> Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base, uint64_t len) {
   VMM_CHECK(device != nullptr);
@@ -37,8 +114,7 @@ Result<void> Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base, uint6
     }
   }
   table->insert(it, Range{base, len, std::move(device)});
-  // Release: a vCPU that sees the new table sees its ranges fully built.
-  table_.store(std::move(table), std::memory_order_release);
+  Publish(std::move(table));
   return {};
 }
 
@@ -56,7 +132,7 @@ bool Bus::Remove(uint64_t base) {
   });
   if (it == table->end()) return false;
   table->erase(it);
-  table_.store(std::move(table), std::memory_order_release);
+  Publish(std::move(table));
   return true;
 }
 
@@ -81,20 +157,20 @@ std::shared_ptr<BusDevice> Bus::Find(uint64_t address, uint64_t len,
 }
 
 bool Bus::Read(uint64_t address, std::span<uint8_t> data, uint32_t vcpu) const noexcept {
-  // The snapshot keeps the device alive for the access, even if it is
-  // removed meanwhile.
-  const std::shared_ptr<const Table> table = table_.load(std::memory_order_acquire);
+  DispatchScope scope(thread_cache);
+  std::shared_ptr<const Table> pin;  // Stays empty unless re-entered uncached.
   uint64_t offset = 0;
-  const Range* range = Lookup(*table, address, data.size(), &offset);
+  const Range* range = Lookup(Snapshot(&pin), address, data.size(), &offset);
   if (range == nullptr) return false;
   range->device->Read(IoAccess{address, offset, vcpu}, data);
   return true;
 }
 
 bool Bus::Write(uint64_t address, std::span<const uint8_t> data, uint32_t vcpu) const noexcept {
-  const std::shared_ptr<const Table> table = table_.load(std::memory_order_acquire);
+  DispatchScope scope(thread_cache);
+  std::shared_ptr<const Table> pin;  // Stays empty unless re-entered uncached.
   uint64_t offset = 0;
-  const Range* range = Lookup(*table, address, data.size(), &offset);
+  const Range* range = Lookup(Snapshot(&pin), address, data.size(), &offset);
   if (range == nullptr) return false;
   range->device->Write(IoAccess{address, offset, vcpu}, data);
   return true;

@@ -6,11 +6,16 @@
 //   if (!pio.Write(0x3f8, data, vcpu)) { /* nobody there */ }
 //
 // Threading: ranges may be added and removed while vCPUs dispatch (PCI BARs
-// move when the guest programs them). Dispatch reads an immutable snapshot
-// of the range table through one atomic shared_ptr load, and holds it for
-// the access, so a device removed meanwhile finishes that access and is
-// freed afterwards. Insert/Remove copy the table under `write_mutex_`; they
-// are rare, dispatch is the hot path.
+// move when the guest programs them). Insert/Remove build a new immutable
+// range table under `write_mutex_`, publish it, then bump `generation_`.
+// Dispatch, the hot path, uses a snapshot the calling thread keeps (a
+// thread-local shared_ptr to the table): one acquire load of `generation_`
+// tells whether it is current, so a dispatch costs no atomic
+// read-modify-write. A thread refreshes its snapshot on its next dispatch
+// after a change; until then the old table, and the devices it holds, stay
+// alive, so a device removed meanwhile finishes its access first. Dispatch
+// that re-enters a bus from inside a device's Read/Write keeps the outer
+// snapshot (never frees what the outer access is using).
 #pragma once
 
 #include <atomic>
@@ -78,10 +83,19 @@ class Bus {
 
   static const Range* Lookup(const Table& table, uint64_t address, uint64_t len,
                              uint64_t* offset) noexcept;
+  // This thread's snapshot of the table, refreshed if a change came since.
+  // `pin` keeps a table alive for the one case with no cached slot to hold
+  // it (a re-entered dispatch on a bus this thread has not cached).
+  const Table& Snapshot(std::shared_ptr<const Table>* pin) const noexcept;
+  // Publishes `table` (caller holds write_mutex_).
+  void Publish(std::shared_ptr<const Table> table);
 
+  const uint64_t id_;  // Unique per Bus ever made, keys the thread caches.
   std::string name_;
   std::mutex write_mutex_;  // Serializes Insert and Remove.
   std::atomic<std::shared_ptr<const Table>> table_;
+  // Unique across all buses and changes: bumped after each publication.
+  std::atomic<uint64_t> generation_;
 };
 
 }  // namespace mini_vmm::devices

@@ -49,6 +49,9 @@ inline constexpr uint64_t kLapicAddress = 0xfee0'0000;
 inline constexpr uint64_t kIdentityMapAddress = 0xfffb'c000;
 inline constexpr uint64_t kTssAddress = 0xfffb'd000;
 
+// The chipset's reset control register (devices/legacy/reset_control.h).
+inline constexpr uint16_t kResetControlPort = 0xcf9;
+
 // GSIs free for devices: 4 is COM1, 8 the RTC, 0-2 timer/cascade; the
 // in-kernel IOAPIC has 24 pins.
 inline constexpr uint32_t kSerialGsi = 4;

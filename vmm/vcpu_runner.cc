@@ -63,7 +63,7 @@ void VcpuRunner::StopAll() noexcept {
 void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
   const std::string name = "vcpu" + std::to_string(vcpu.id());
   ::pthread_setname_np(::pthread_self(), name.c_str());
-  const ExitContext context{env_.pio, env_.mmio, vcpu.id()};
+  const ExitContext context{env_.pio, env_.mmio, env_.memory, vcpu.id()};
   while (!env_.stop.requested() && !stopping_.load(std::memory_order_acquire)) {
     const kvm::VcpuExit exit = vcpu.Run();
     const ExitOutcome outcome = HandleExit(exit, context);

@@ -41,9 +41,9 @@ ExitOutcome Crash(std::string reason) { return {ExitAction::kCrash, std::move(re
 ExitOutcome HandleSystemEvent(const kvm::SystemEventExit& event) {
   switch (event.type) {
     case KVM_SYSTEM_EVENT_SHUTDOWN:
-      return {ExitAction::kPowerOff, {}};
+      return {ExitAction::kPowerOff, "KVM system event"};
     case KVM_SYSTEM_EVENT_RESET:
-      return {ExitAction::kReset, {}};
+      return {ExitAction::kReset, "KVM system event"};
     case KVM_SYSTEM_EVENT_CRASH:
       return Crash("the guest reported a crash (KVM_SYSTEM_EVENT_CRASH)");
     default:

@@ -71,10 +71,10 @@ void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
       case ExitAction::kContinue:
         break;
       case ExitAction::kPowerOff:
-        env_.stop.Request(StopReason::kPowerOff);
+        env_.stop.Request(StopReason::kPowerOff, outcome.reason);
         break;
       case ExitAction::kReset:
-        env_.stop.Request(StopReason::kReset);
+        env_.stop.Request(StopReason::kReset, outcome.reason);
         break;
       case ExitAction::kCrash:
         env_.stop.Request(StopReason::kCrash,

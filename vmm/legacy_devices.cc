@@ -46,9 +46,8 @@ Result<LegacyDevices> CreateLegacyDevices(const LegacyWiring& w) {
   TRY(w.pio.Insert(d.i8042, devices::I8042::kCommandPort, 1));
 
   // Linux's reboot=pci, and the reset-vector stub (arch/x86_64/reset_vector.h).
-  d.reset_control = std::make_shared<devices::ResetControl>([stop] {
-    stop->Request(StopReason::kReset, "reset control register, port 0xcf9");
-  });
+  d.reset_control = std::make_shared<devices::ResetControl>(
+      [stop] { stop->Request(StopReason::kReset, "reset control register, port 0xcf9"); });
   TRY(w.pio.Insert(d.reset_control, arch::x86_64::kResetControlPort, 1));
 
   d.rtc = std::make_shared<devices::Rtc>();

@@ -53,8 +53,8 @@ int RunVm(const mini_vmm::VmConfig& config) {
     // Which device or event stopped the guest: what a user debugging a
     // reboot that did not happen (or did) wants to know.
     const std::string detail = (*machine)->stop_detail();
-    LOG_INFO("{}{}{}{}", mini_vmm::StopReasonName(reason), detail.empty() ? "" : " (",
-             detail, detail.empty() ? "" : ")");
+    LOG_INFO("{}{}{}{}", mini_vmm::StopReasonName(reason), detail.empty() ? "" : " (", detail,
+             detail.empty() ? "" : ")");
   }
   return ExitCodeFor(reason);
 }

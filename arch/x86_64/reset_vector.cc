@@ -28,7 +28,7 @@ std::array<uint8_t, kResetVectorStubSize> ResetVectorStub() {
   stub[i++] = kOutDxAl;  // out dx, al: mini-vmm stops the VM here
   // Should the write ever be ignored, park the CPU instead of running on.
   stub[i++] = kCli;
-  stub[i++] = kHlt;  // 1: hlt
+  stub[i++] = kHlt;      // 1: hlt
   stub[i++] = kJmpRel8;  // jmp 1b (an NMI would resume after the hlt)
   stub[i++] = static_cast<uint8_t>(-3);
   return stub;
@@ -36,8 +36,7 @@ std::array<uint8_t, kResetVectorStubSize> ResetVectorStub() {
 
 Result<void> WriteResetFirmware(const GuestMemory& mem) {
   if (!mem.Write(GuestAddress(kResetVectorAddress), ResetVectorStub())) {
-    return Error::Invalid("guest RAM too small for the reset vector at {:#x}",
-                          kResetVectorAddress);
+    return Error::Invalid("guest RAM too small for the reset vector at {:#x}", kResetVectorAddress);
   }
   if (!mem.WriteObj(GuestAddress(kBiosResetFlagAddress), kResetFlagUnset)) {
     return Error::Invalid("guest RAM too small for the BIOS reset flag at {:#x}",

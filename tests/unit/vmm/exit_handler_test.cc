@@ -247,8 +247,8 @@ TEST_CASE("A triple fault after a warm reset flag is a reset") {
 
 TEST_CASE("A triple fault with a scribbled reset flag is still a crash") {
   Buses buses;
-  REQUIRE(buses.memory.WriteObj(GuestAddress(arch::x86_64::kBiosResetFlagAddress),
-                                uint16_t{0xbeef}));
+  REQUIRE(
+      buses.memory.WriteObj(GuestAddress(arch::x86_64::kBiosResetFlagAddress), uint16_t{0xbeef}));
 
   ExitOutcome outcome = HandleExit(kvm::ShutdownExit{}, buses.context());
 

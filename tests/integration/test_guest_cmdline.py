@@ -124,6 +124,18 @@ class RebootTest(unittest.TestCase):
     def test_reboot_triple_is_a_reboot_not_a_crash(self):
         self.reboot("reboot=triple", "triple fault after the guest announced a restart")
 
+    def test_poweroff_with_acpi_off_halts_and_ends_mini_vmm(self):
+        # Without ACPI Linux cannot power off and halts every CPU with
+        # interrupts disabled; the second vCPU is never started (this
+        # kernel finds no LAPIC without ACPI).
+        run = vt.run_vmm(vt.boot_args(cpus=2, command="true", extra="acpi=off",
+                                      more=["--log-level", "info"]))
+
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(vt.guest_exit_status(run), 0, run)
+        self.assertIn("guest powered off (every vCPU halted with interrupts disabled)",
+                      run.stderr, run)
+
     def test_panic_with_panic_1_and_no_reboot_option_reboots(self):
         run = vt.run_vmm(reboot_args("panic=1", command="echo c > /proc/sysrq-trigger"))
 

@@ -6,6 +6,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
+#include "arch/x86_64/reset_vector.h"
 #include "firmware/linux/boot_params.h"
 #include "firmware/linux/bzimage.h"
 #include "firmware/linux/kernel_loader.h"
@@ -85,6 +86,7 @@ std::span<const lb::BootRegion> BootStructureRegions() { return kBootRegions; }
 Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
                                  const PlatformDescription& platform) {
   TRY(x86::WriteBootTables(mem));
+  TRY(x86::WriteResetFirmware(mem));
   const uint64_t rsdp = TRY(WritePlatformTables(mem, platform));
 
   lb::LoadedKernel kernel;

@@ -1,6 +1,6 @@
 // Everything a Linux guest finds in memory before its first instruction:
 // kernel, initrd, command line, zero page, boot page tables, ACPI and MP
-// tables. Pure writes into guest memory; no KVM.
+// tables, the reset vector. Pure writes into guest memory; no KVM.
 #pragma once
 
 #include <cstdint>

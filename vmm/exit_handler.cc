@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "arch/x86_64/reset_vector.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 
@@ -40,14 +41,29 @@ ExitOutcome Crash(std::string reason) { return {ExitAction::kCrash, std::move(re
 ExitOutcome HandleSystemEvent(const kvm::SystemEventExit& event) {
   switch (event.type) {
     case KVM_SYSTEM_EVENT_SHUTDOWN:
-      return {ExitAction::kPowerOff, {}};
+      return {ExitAction::kPowerOff, "KVM system event"};
     case KVM_SYSTEM_EVENT_RESET:
-      return {ExitAction::kReset, {}};
+      return {ExitAction::kReset, "KVM system event"};
     case KVM_SYSTEM_EVENT_CRASH:
       return Crash("the guest reported a crash (KVM_SYSTEM_EVENT_CRASH)");
     default:
       return Crash(Format("unknown KVM system event {}", event.type));
   }
+}
+
+// Real boards and QEMU reset at every triple fault. mini-vmm resets only
+// when the guest announced a restart in the BIOS reset flag first (Linux's
+// `reboot=triple`, or the last resort of its restart chain); any other
+// triple fault is almost always a crash and exits 1 with a register dump.
+ExitOutcome HandleTripleFault(const ExitContext& ctx) {
+  if (arch::x86_64::GuestAnnouncedReset(ctx.memory)) {
+    return {ExitAction::kReset, "triple fault after the guest announced a restart"};
+  }
+  // AMD SVM reinitializes the VMCB on a shutdown intercept, so on AMD
+  // hosts the state read afterwards is the reset state, not the fault's.
+  return Crash(
+      "triple fault: the guest hit an exception it could not handle (on AMD hosts KVM resets "
+      "the vCPU at a triple fault: the registers below may be the reset state)");
 }
 
 struct Dispatcher {
@@ -60,13 +76,7 @@ struct Dispatcher {
   ExitOutcome operator()(const kvm::HltExit&) const { return {}; }
   ExitOutcome operator()(const kvm::InterruptedExit&) const { return {}; }
   ExitOutcome operator()(const kvm::DebugExit&) const { return {}; }
-  ExitOutcome operator()(const kvm::ShutdownExit&) const {
-    // AMD SVM reinitializes the VMCB on a shutdown intercept, so on AMD
-    // hosts the state read afterwards is the reset state, not the fault's.
-    return Crash(
-        "triple fault: the guest hit an exception it could not handle (on AMD hosts KVM resets "
-        "the vCPU at a triple fault: the registers below may be the reset state)");
-  }
+  ExitOutcome operator()(const kvm::ShutdownExit&) const { return HandleTripleFault(ctx); }
   ExitOutcome operator()(const kvm::FailEntryExit& e) const {
     return Crash(Format("KVM could not enter the guest (hardware reason {:#x} on CPU {})",
                         e.hardware_reason, e.cpu));

@@ -1,12 +1,14 @@
 // The one place a vCPU exit is dispatched: port I/O and MMIO go to their
 // bus, everything else becomes a decision for the vCPU loop. Pure apart
-// from the buses, so it is unit-tested with fabricated exits.
+// from the buses and one read of guest memory (the BIOS reset flag at a
+// triple fault), so it is unit-tested with fabricated exits.
 #pragma once
 
 #include <string>
 
 #include "devices/bus/bus.h"
 #include "vmm/kvm/vcpu_exit.h"
+#include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
 
@@ -19,12 +21,15 @@ enum class ExitAction {
 
 struct ExitOutcome {
   ExitAction action = ExitAction::kContinue;
+  // kCrash: what went wrong. kPowerOff, kReset: what asked for it (logged
+  // at info level). Empty for kContinue.
   std::string reason;
 };
 
 struct ExitContext {
   const devices::Bus& pio;
   const devices::Bus& mmio;
+  const GuestMemory& memory;
   uint32_t vcpu;
 };
 

@@ -38,16 +38,24 @@ Result<LegacyDevices> CreateLegacyDevices(const LegacyWiring& w) {
   LegacyDevices d;
   TRY(CreateSerial(w, d));
 
+  // Each stop says which device asked: mini-vmm logs it at info level.
   StopSignal* stop = &w.stop;
-  d.i8042 = std::make_shared<devices::I8042>([stop] { stop->Request(StopReason::kReset); });
+  d.i8042 = std::make_shared<devices::I8042>(
+      [stop] { stop->Request(StopReason::kReset, "i8042 reset line"); });
   TRY(w.pio.Insert(d.i8042, devices::I8042::kDataPort, 1));
   TRY(w.pio.Insert(d.i8042, devices::I8042::kCommandPort, 1));
+
+  // Linux's reboot=pci, and the reset-vector stub (arch/x86_64/reset_vector.h).
+  d.reset_control = std::make_shared<devices::ResetControl>(
+      [stop] { stop->Request(StopReason::kReset, "reset control register, port 0xcf9"); });
+  TRY(w.pio.Insert(d.reset_control, arch::x86_64::kResetControlPort, 1));
 
   d.rtc = std::make_shared<devices::Rtc>();
   TRY(w.pio.Insert(d.rtc, devices::Rtc::kIndexPort, devices::Rtc::kPortCount));
 
-  d.acpi_pm = std::make_shared<devices::AcpiPm>([stop] { stop->Request(StopReason::kPowerOff); },
-                                                [stop] { stop->Request(StopReason::kReset); });
+  d.acpi_pm = std::make_shared<devices::AcpiPm>(
+      [stop] { stop->Request(StopReason::kPowerOff, "ACPI S5"); },
+      [stop] { stop->Request(StopReason::kReset, "ACPI reset register"); });
   TRY(w.pio.Insert(d.acpi_pm, devices::AcpiPm::kDefaultBase, devices::AcpiPm::kPortCount));
 
   const bool boot_timer = w.boot_timer;

@@ -1,6 +1,7 @@
 // The PC legacy devices of every mini-vmm guest, wired to the port I/O bus
-// and to KVM: COM1 (IRQ 4 through an irqfd), the i8042 reset line, the CMOS
-// RTC, the ACPI power device and the boot-marker port.
+// and to KVM: COM1 (IRQ 4 through an irqfd), the i8042 reset line, the
+// reset control register (port 0xCF9), the CMOS RTC, the ACPI power device
+// and the boot-marker port.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/boot_marker.h"
 #include "devices/legacy/i8042.h"
+#include "devices/legacy/reset_control.h"
 #include "devices/legacy/rtc.h"
 #include "devices/legacy/serial.h"
 #include "vmm/base/event_fd.h"
@@ -28,6 +30,7 @@ struct LegacyDevices {
   std::optional<kvm::IrqFd> serial_irqfd;
   std::shared_ptr<devices::Serial> serial;
   std::shared_ptr<devices::I8042> i8042;
+  std::shared_ptr<devices::ResetControl> reset_control;
   std::shared_ptr<devices::Rtc> rtc;
   std::shared_ptr<devices::AcpiPm> acpi_pm;
   std::shared_ptr<devices::BootMarker> boot_marker;

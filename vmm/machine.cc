@@ -12,6 +12,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
+#include "arch/x86_64/pic.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "devices/virtio/blk/block_device.h"
 #include "vmm/base/event_loop.h"
@@ -32,6 +33,7 @@ Result<kvm::Vm> CreateVm(const kvm::Kvm& kvm) {
   TRY(vm.SetIdentityMapAddress(x86::kIdentityMapAddress));
   TRY(vm.SetTssAddress(x86::kTssAddress));
   TRY(vm.CreateIrqchip());
+  TRY(x86::ConfigurePics(vm));
   TRY(vm.SetGsiRouting(x86::LegacyIrqRoutes()));
   TRY(vm.CreatePit2());
   return vm;

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <iostream>
+#include <string>
 
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
@@ -66,7 +67,11 @@ int RunVm(const mini_vmm::VmConfig& config) {
     std::cerr << "mini-vmm: " << mini_vmm::StopReasonName(reason) << ": "
               << (*machine)->stop_detail() << "\n";
   } else {
-    LOG_INFO("{}", mini_vmm::StopReasonName(reason));
+    // Which device or event stopped the guest: what a user debugging a
+    // reboot that did not happen (or did) wants to know.
+    const std::string detail = (*machine)->stop_detail();
+    LOG_INFO("{}{}{}{}", mini_vmm::StopReasonName(reason), detail.empty() ? "" : " (", detail,
+             detail.empty() ? "" : ")");
   }
   return ExitCodeFor(reason);
 }

@@ -14,7 +14,8 @@ namespace mini_vmm {
 enum class StopReason {
   kNone,
   kPowerOff,  // ACPI S5.
-  kReset,     // i8042 pulse, ACPI reset register, KVM reset event.
+  kReset,     // i8042 pulse, ACPI reset register, port 0xCF9, announced
+              // triple fault, KVM reset event.
   kUserQuit,  // Ctrl-A x or a signal to mini-vmm.
   kCrash,     // Triple fault, entry failure, internal error.
 };

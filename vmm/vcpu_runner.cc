@@ -1,9 +1,15 @@
 #include "vmm/vcpu_runner.h"
 
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
+#include <variant>
 
 #include "arch/x86_64/crash_dump.h"
+#include "arch/x86_64/parked_vcpu.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/base/thread_kick.h"
@@ -11,8 +17,49 @@
 
 namespace mini_vmm {
 
+namespace {
+
+// How often each vCPU thread is kicked out of KVM_RUN to check whether it
+// is parked: the delay before a halted guest ends mini-vmm.
+constexpr time_t kParkCheckIntervalSeconds = 1;
+
+// A timer sending the kick signal to the calling thread every interval.
+class PeriodicKick {
+ public:
+  PeriodicKick() {
+    sigevent event{};
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = ThreadKickSignal();
+    // glibc 2.36 has no sigev_notify_thread_id macro yet; this is its field.
+    event._sigev_un._tid = ::gettid();
+    if (::timer_create(CLOCK_MONOTONIC, &event, &timer_) != 0) {
+      LOG_WARN(
+          "cannot create the vCPU park-check timer (errno {}): a guest that halts for good "
+          "will not end mini-vmm",
+          errno);
+      return;
+    }
+    armed_ = true;
+    const itimerspec spec{{kParkCheckIntervalSeconds, 0}, {kParkCheckIntervalSeconds, 0}};
+    ::timer_settime(timer_, 0, &spec, nullptr);
+  }
+  ~PeriodicKick() {
+    if (armed_) ::timer_delete(timer_);
+  }
+  PeriodicKick(const PeriodicKick&) = delete;
+  PeriodicKick& operator=(const PeriodicKick&) = delete;
+
+ private:
+  timer_t timer_{};
+  bool armed_ = false;
+};
+
+}  // namespace
+
 Result<void> VcpuRunner::Start(std::vector<kvm::Vcpu>& vcpus) {
   TRY(InstallThreadKickHandler());
+  num_parked_flags_ = vcpus.size();
+  parked_ = std::make_unique<std::atomic<bool>[]>(num_parked_flags_);
   threads_.reserve(vcpus.size());
   for (kvm::Vcpu& vcpu : vcpus) {
     vcpus_.push_back(&vcpu);
@@ -42,18 +89,20 @@ void VcpuRunner::StopAll() noexcept {
 void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
   const std::string name = "vcpu" + std::to_string(vcpu.id());
   ::pthread_setname_np(::pthread_self(), name.c_str());
-  const ExitContext context{env_.pio, env_.mmio, vcpu.id()};
+  const ExitContext context{env_.pio, env_.mmio, env_.memory, vcpu.id()};
+  const PeriodicKick park_check;
   while (!env_.stop.requested() && !stopping_.load(std::memory_order_acquire)) {
     const kvm::VcpuExit exit = vcpu.Run();
+    if (std::holds_alternative<kvm::InterruptedExit>(exit)) CheckParked(vcpu);
     const ExitOutcome outcome = HandleExit(exit, context);
     switch (outcome.action) {
       case ExitAction::kContinue:
         break;
       case ExitAction::kPowerOff:
-        env_.stop.Request(StopReason::kPowerOff);
+        env_.stop.Request(StopReason::kPowerOff, outcome.reason);
         break;
       case ExitAction::kReset:
-        env_.stop.Request(StopReason::kReset);
+        env_.stop.Request(StopReason::kReset, outcome.reason);
         break;
       case ExitAction::kCrash:
         env_.stop.Request(StopReason::kCrash,
@@ -62,6 +111,18 @@ void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
         break;
     }
   }
+}
+
+void VcpuRunner::CheckParked(const kvm::Vcpu& vcpu) noexcept {
+  if (vcpu.id() >= num_parked_flags_) return;
+  const Result<bool> parked = arch::x86_64::IsVcpuParked(vcpu);
+  if (!parked.ok()) return;  // Not knowing is "not parked": keep running.
+  parked_[vcpu.id()].store(*parked, std::memory_order_relaxed);
+  if (!*parked) return;
+  for (size_t i = 0; i < num_parked_flags_; ++i) {
+    if (!parked_[i].load(std::memory_order_relaxed)) return;
+  }
+  env_.stop.Request(StopReason::kPowerOff, "every vCPU halted with interrupts disabled");
 }
 
 }  // namespace mini_vmm

@@ -2,11 +2,17 @@
 // VM stops. Stopping is race-free per the KVM API: set immediate_exit, then
 // signal the thread, so a vCPU either sees the flag on entry or is kicked
 // out of the guest by the signal.
+//
+// The same signal, sent by a per-thread timer once a second, lets each vCPU
+// look whether it is parked (arch/x86_64/parked_vcpu.h). Once every vCPU
+// is, the guest has halted for good (Linux's `poweroff` without ACPI ends
+// that way) and the VM stops as powered off.
 #pragma once
 
 #include <pthread.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -39,9 +45,18 @@ class VcpuRunner {
 
  private:
   void Loop(kvm::Vcpu& vcpu) noexcept;
+  void CheckParked(const kvm::Vcpu& vcpu) noexcept;
 
   Environment env_;
   std::atomic<bool> stopping_{false};
+  // One flag per vCPU (indexed by vCPU id), written by its own thread after
+  // each check, read by all: relaxed, since a stale "not parked" only
+  // delays the decision by one check. A parked vCPU that another one wakes
+  // (INIT/SIPI, CPU hotplug) keeps its stale "parked" for up to a second;
+  // only if every other vCPU parks itself in that second is the guest
+  // wrongly taken as halted, which Linux never does while onlining a CPU.
+  std::unique_ptr<std::atomic<bool>[]> parked_;
+  size_t num_parked_flags_ = 0;
   std::vector<kvm::Vcpu*> vcpus_;
   std::vector<std::thread> threads_;
 };

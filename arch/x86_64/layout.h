@@ -1,5 +1,6 @@
 // The guest-physical memory map of an x86_64 mini-vmm guest.
 //
+//   0x0000_0472  BIOS data area reset flag     (reset_vector.h)
 //   0x0000_0500  GDT, then IDT                (boot-time, reclaimed by Linux)
 //   0x0000_7000  zero page (struct boot_params)
 //   0x0000_8ff0  boot stack top
@@ -8,6 +9,7 @@
 //   0x0009_fc00  end of low RAM (EBDA and ISA hole above, e820-reserved)
 //   0x000e_0000  ACPI tables (RSDP first, where Linux scans for it)
 //   0x000f_0000  MP table (floating pointer in the BIOS area Linux scans)
+//   0x000f_fff0  reset vector (real-mode F000:FFF0): a stub that resets
 //   0x0010_0000  bzImage protected-mode code; RAM continues to 3 GiB
 //   0xc000_0000  MMIO hole: virtio-mmio at 0xd000_0000, IOAPIC, LAPIC
 //   0x1_0000_0000 RAM above 3 GiB continues here
@@ -21,6 +23,8 @@ namespace mini_vmm::arch::x86_64 {
 
 inline constexpr uint64_t kPageSize = 0x1000;
 
+// The BIOS data area's reset flag (segment 0x40, offset 0x72).
+inline constexpr uint64_t kBiosResetFlagAddress = 0x472;
 inline constexpr uint64_t kGdtAddress = 0x500;
 inline constexpr uint64_t kIdtAddress = 0x520;
 inline constexpr uint64_t kZeroPageAddress = 0x7000;
@@ -36,7 +40,10 @@ inline constexpr uint64_t kLowRamEnd = 0x9fc00;
 inline constexpr uint64_t kAcpiTablesAddress = 0xe0000;
 inline constexpr uint64_t kAcpiTablesSize = 0x10000;
 inline constexpr uint64_t kMpTableAddress = 0xf0000;
-inline constexpr uint64_t kMpTableSize = 0x10000;
+// Where real mode's F000:FFF0 lands: the last 16 bytes below 1 MiB.
+inline constexpr uint64_t kResetVectorAddress = 0xffff0;
+inline constexpr uint64_t kResetVectorSize = 0x10;
+inline constexpr uint64_t kMpTableSize = kResetVectorAddress - kMpTableAddress;
 inline constexpr uint64_t kHighMemoryStart = 0x100000;
 
 inline constexpr uint64_t kMmioHoleStart = 0xc000'0000;
@@ -49,6 +56,9 @@ inline constexpr uint64_t kLapicAddress = 0xfee0'0000;
 // on Intel; they must not overlap RAM or MMIO.
 inline constexpr uint64_t kIdentityMapAddress = 0xfffb'c000;
 inline constexpr uint64_t kTssAddress = 0xfffb'd000;
+
+// The chipset's reset control register (devices/legacy/reset_control.h).
+inline constexpr uint16_t kResetControlPort = 0xcf9;
 
 // GSIs: the in-kernel IOAPIC has 24 pins. The ISA IRQs of the PC's own
 // devices are reserved (0 timer, 1 keyboard, 2 cascade, 3 COM2, 4 COM1,

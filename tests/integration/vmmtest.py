@@ -32,10 +32,11 @@ READY = "mini-vmm-init: ready"
 PROMPT = "mini-vmm# "
 
 
-def cmdline(command=None, extra=""):
+def cmdline(command=None, extra="", base=BASE_CMDLINE):
     """A kernel command line for the test initramfs; `command` runs in the
-    guest (base64-encoded, so any shell text survives)."""
-    parts = [BASE_CMDLINE]
+    guest (base64-encoded, so any shell text survives); `base` replaces
+    BASE_CMDLINE."""
+    parts = [base]
     if extra:
         parts.append(extra)
     if command is not None:
@@ -65,9 +66,10 @@ def run_vmm(args, timeout=BOOT_TIMEOUT, stdin=subprocess.DEVNULL, prefix=()):
                proc.stderr.decode(errors="replace"))
 
 
-def boot_args(kernel=KERNEL, cpus=1, memory="512M", command=None, extra="", more=()):
+def boot_args(kernel=KERNEL, cpus=1, memory="512M", command=None, extra="", more=(),
+              base=BASE_CMDLINE):
     return ["run", "--kernel", kernel, "--initrd", INITRD, "--cpus", str(cpus),
-            "--memory", memory, "--cmdline", cmdline(command, extra)] + list(more)
+            "--memory", memory, "--cmdline", cmdline(command, extra, base)] + list(more)
 
 
 def guest_output(run):

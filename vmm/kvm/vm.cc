@@ -83,6 +83,25 @@ Result<void> Vm::CreateIrqchip() {
   return {};
 }
 
+Result<kvm_pic_state> Vm::GetPicState(uint32_t chip) const {
+  kvm_irqchip irqchip{};
+  irqchip.chip_id = chip;
+  if (::ioctl(fd(), KVM_GET_IRQCHIP, &irqchip) != 0) {
+    return Error::Errno(errno, "cannot read the state of in-kernel PIC {}", chip);
+  }
+  return irqchip.chip.pic;
+}
+
+Result<void> Vm::SetPicState(uint32_t chip, const kvm_pic_state& state) {
+  kvm_irqchip irqchip{};
+  irqchip.chip_id = chip;
+  irqchip.chip.pic = state;
+  if (::ioctl(fd(), KVM_SET_IRQCHIP, &irqchip) != 0) {
+    return Error::Errno(errno, "cannot set the state of in-kernel PIC {}", chip);
+  }
+  return {};
+}
+
 Result<void> Vm::CreatePit2() {
   kvm_pit_config config{};
   config.flags = KVM_PIT_SPEAKER_DUMMY;

@@ -112,6 +112,10 @@ class Vm {
   // In-kernel 8259 PICs, IOAPIC and LAPICs, with KVM's default GSI routing
   // (GSI 0-15 to both PIC and IOAPIC, 16-23 to the IOAPIC).
   Result<void> CreateIrqchip();
+  // One in-kernel 8259 (KVM_IRQCHIP_PIC_MASTER or _SLAVE) after
+  // CreateIrqchip(): KVM_GET_IRQCHIP / KVM_SET_IRQCHIP.
+  Result<kvm_pic_state> GetPicState(uint32_t chip) const;
+  Result<void> SetPicState(uint32_t chip, const kvm_pic_state& state);
   // In-kernel PIT; port 0x61's speaker bits are emulated as a dummy.
   Result<void> CreatePit2();
 

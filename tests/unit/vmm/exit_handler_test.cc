@@ -6,7 +6,10 @@
 #include <memory>
 #include <vector>
 
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/reset_vector.h"
 #include "devices/bus/bus.h"
+#include "tests/support/fake_guest_memory.h"
 #include "tests/support/recording_bus_device.h"
 
 namespace mini_vmm {
@@ -21,13 +24,16 @@ struct Buses {
   Buses() {
     REQUIRE(pio.Insert(port_device, 0x3f8, 8).ok());
     REQUIRE(mmio.Insert(mmio_device, 0xd000'0000, 0x1000).ok());
+    REQUIRE(arch::x86_64::WriteResetFirmware(memory).ok());
   }
-  ExitContext context() const { return ExitContext{pio, mmio, kVcpu}; }
+  ExitContext context() const { return ExitContext{pio, mmio, memory, kVcpu}; }
 
   std::shared_ptr<RecordingBusDevice> port_device = std::make_shared<RecordingBusDevice>(0x10);
   std::shared_ptr<RecordingBusDevice> mmio_device = std::make_shared<RecordingBusDevice>(0x60);
   devices::Bus pio{"pio"};
   devices::Bus mmio{"mmio"};
+  // The first MiB, with the reset firmware mini-vmm writes at boot.
+  GuestMemory memory = testing::MakeGuestMemory(0, 0x100000);
 };
 
 std::vector<uint8_t> Bytes(std::span<const uint8_t> span) { return {span.begin(), span.end()}; }
@@ -217,6 +223,37 @@ TEST_CASE("An unknown SYSTEM_EVENT type is a crash naming the type") {
 }
 
 // --- Fatal exits ------------------------------------------------------------
+
+TEST_CASE("A triple fault after a cold reset flag (Linux's reboot=triple) is a reset") {
+  Buses buses;
+  REQUIRE(buses.memory.WriteObj(GuestAddress(arch::x86_64::kBiosResetFlagAddress),
+                                arch::x86_64::kResetFlagCold));
+
+  ExitOutcome outcome = HandleExit(kvm::ShutdownExit{}, buses.context());
+
+  CHECK(outcome.action == ExitAction::kReset);
+  CHECK(outcome.reason == "triple fault after the guest announced a restart");
+}
+
+TEST_CASE("A triple fault after a warm reset flag is a reset") {
+  Buses buses;
+  REQUIRE(buses.memory.WriteObj(GuestAddress(arch::x86_64::kBiosResetFlagAddress),
+                                arch::x86_64::kResetFlagWarm));
+
+  ExitOutcome outcome = HandleExit(kvm::ShutdownExit{}, buses.context());
+
+  CHECK(outcome.action == ExitAction::kReset);
+}
+
+TEST_CASE("A triple fault with a scribbled reset flag is still a crash") {
+  Buses buses;
+  REQUIRE(
+      buses.memory.WriteObj(GuestAddress(arch::x86_64::kBiosResetFlagAddress), uint16_t{0xbeef}));
+
+  ExitOutcome outcome = HandleExit(kvm::ShutdownExit{}, buses.context());
+
+  CHECK(outcome.action == ExitAction::kCrash);
+}
 
 TEST_CASE("A shutdown exit (triple fault) is a crash that says triple fault") {
   Buses buses;

@@ -6,7 +6,7 @@
 // another CPU wakes it (INIT/SIPI) or an NMI arrives; mini-vmm's platform
 // has no NMI source. When every vCPU of a VM is parked the guest has
 // stopped for good, but inside KVM's in-kernel LAPIC, where mini-vmm sees
-// no exit: the vCPU loop asks KVM once a second (vcpu_runner.cc).
+// no exit: the vCPU loop asks KVM once a second (vmm/runtime/vcpu_runner.cc).
 //
 //   if (TRY(IsVcpuParked(vcpu))) { ... }
 #pragma once

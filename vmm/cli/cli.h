@@ -4,7 +4,7 @@
 
 #include <ostream>
 
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 namespace mini_vmm::cli {
 

@@ -13,7 +13,7 @@
 #include "vmm/base/event_loop.h"
 #include "vmm/base/result.h"
 #include "vmm/console/escape.h"
-#include "vmm/stop_signal.h"
+#include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm::console {
 

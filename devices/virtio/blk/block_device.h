@@ -8,7 +8,7 @@
 // queue_events holds one EventFd (one request queue); the VM builder
 // registers it with KVM as the ioeventfd of QueueNotify, datamatch 0, so a
 // kick wakes the device's I/O thread without a vCPU exit (see
-// transport/mmio.h; vmm/virtio_mmio_devices.cc does all of this).
+// transport/mmio.h; vmm/machine/virtio_mmio_devices.cc does all of this).
 //
 // Requests are served on that I/O thread (block_worker.h) from Activate()
 // until Reset(); the disk itself is asynchronous (io_uring, or a synchronous

@@ -11,7 +11,7 @@
 #include "firmware/acpi/tables.h"
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/result.h"
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
@@ -29,9 +29,6 @@ struct BootEntry {
   uint64_t entry;        // 64-bit entry point.
   uint64_t boot_params;  // Zero page address, for RSI.
 };
-
-// Where SetUpLinuxBoot writes boot structures before loading the kernel.
-std::span<const firmware::linux_boot::BootRegion> BootStructureRegions();
 
 Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
                                  const PlatformDescription& platform);

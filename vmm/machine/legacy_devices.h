@@ -17,9 +17,9 @@
 #include "devices/legacy/serial.h"
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 #include "vmm/kvm/vm.h"
-#include "vmm/stop_signal.h"
+#include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {
 

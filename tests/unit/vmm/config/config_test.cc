@@ -2,7 +2,7 @@
 // asserting the exact sentence the user sees. Files are made in a temporary
 // directory; a FIFO that made validation wait for a writer would hang the
 // test, so those cases run on a helper thread that a writer unblocks.
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

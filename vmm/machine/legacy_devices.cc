@@ -1,4 +1,4 @@
-#include "vmm/legacy_devices.h"
+#include "vmm/machine/legacy_devices.h"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "vmm/stop_signal.h"
+#include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {
 

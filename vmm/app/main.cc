@@ -7,8 +7,8 @@
 
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
-#include "vmm/machine.h"
-#include "vmm/process_signals.h"
+#include "vmm/machine/machine.h"
+#include "vmm/runtime/process_signals.h"
 
 namespace {
 

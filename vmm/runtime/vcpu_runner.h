@@ -20,7 +20,7 @@
 #include "vmm/base/result.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/memory/guest_memory.h"
-#include "vmm/stop_signal.h"
+#include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {
 

@@ -1,4 +1,4 @@
-#include "vmm/exit_handler.h"
+#include "vmm/runtime/exit_handler.h"
 
 #include <algorithm>
 

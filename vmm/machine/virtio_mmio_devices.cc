@@ -1,4 +1,4 @@
-#include "vmm/virtio_mmio_devices.h"
+#include "vmm/machine/virtio_mmio_devices.h"
 
 #include <linux/virtio_mmio.h>
 

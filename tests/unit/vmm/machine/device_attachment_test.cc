@@ -1,5 +1,5 @@
 // DeviceAttachment: stop first, then release what was held, newest first.
-#include "vmm/device_attachment.h"
+#include "vmm/machine/device_attachment.h"
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>

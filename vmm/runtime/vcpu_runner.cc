@@ -1,4 +1,4 @@
-#include "vmm/vcpu_runner.h"
+#include "vmm/runtime/vcpu_runner.h"
 
 #include <signal.h>
 #include <time.h>
@@ -13,7 +13,7 @@
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/base/thread_kick.h"
-#include "vmm/exit_handler.h"
+#include "vmm/runtime/exit_handler.h"
 
 namespace mini_vmm {
 

@@ -21,7 +21,7 @@
 #include "devices/virtio/transport/mmio.h"
 #include "firmware/acpi/tables.h"
 #include "vmm/base/result.h"
-#include "vmm/device_attachment.h"
+#include "vmm/machine/device_attachment.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/memory/guest_memory.h"
 

@@ -1,4 +1,4 @@
-#include "vmm/boot_setup.h"
+#include "vmm/machine/boot_setup.h"
 
 #include <array>
 #include <cstring>
@@ -13,6 +13,7 @@
 #include "firmware/mp/mptable.h"
 #include "vmm/base/log.h"
 #include "vmm/base/mapped_file.h"
+#include "vmm/config/boot_regions.h"
 
 namespace mini_vmm {
 namespace {
@@ -60,7 +61,7 @@ Result<uint64_t> WritePlatformTables(const GuestMemory& mem, const PlatformDescr
   return rsdp.value();
 }
 
-std::vector<lb::E820Entry> MemoryMap(const GuestMemory& mem) {
+std::vector<lb::E820Entry> E820Map(const GuestMemory& mem) {
   std::vector<lb::E820Entry> reserved;
   for (const auto& r : x86::ReservedRanges()) {
     reserved.push_back({r.address, r.size, lb::kE820Reserved});
@@ -68,20 +69,7 @@ std::vector<lb::E820Entry> MemoryMap(const GuestMemory& mem) {
   return lb::BuildE820(mem.regions(), reserved);
 }
 
-// GDT and IDT (one 8-byte gate) through the page tables are one block;
-// the boot stack grows down from kBootStackPointer inside it. The initrd
-// is not listed: ChooseInitrdAddress puts it above the kernel's end.
-constexpr std::array<lb::BootRegion, 4> kBootRegions = {{
-    {"GDT, IDT, zero page, boot stack and page tables", x86::kGdtAddress,
-     x86::kPdAddress + 4 * x86::kPageSize - x86::kGdtAddress},
-    {"kernel command line area", x86::kCmdlineAddress, x86::kCmdlineAreaSize},
-    {"ACPI tables", x86::kAcpiTablesAddress, x86::kAcpiTablesSize},
-    {"MP table", x86::kMpTableAddress, x86::kMpTableSize},
-}};
-
 }  // namespace
-
-std::span<const lb::BootRegion> BootStructureRegions() { return kBootRegions; }
 
 Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
                                  const PlatformDescription& platform) {
@@ -105,7 +93,7 @@ Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
   params_config.initrd_address = initrd.address;
   params_config.initrd_size = initrd.size;
   params_config.acpi_rsdp_address = rsdp;
-  params_config.e820 = MemoryMap(mem);
+  params_config.e820 = E820Map(mem);
   const boot_params params = TRY(lb::BuildBootParams(params_config));
   if (!mem.WriteObj(GuestAddress(x86::kZeroPageAddress), params)) {
     return Error::Invalid("guest RAM too small for the zero page");

@@ -1,4 +1,4 @@
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -14,7 +14,7 @@
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
 #include "vmm/base/unique_fd.h"
-#include "vmm/boot_setup.h"
+#include "vmm/config/boot_regions.h"
 #include "vmm/kvm/kvm.h"
 
 namespace mini_vmm {

@@ -1,4 +1,4 @@
-#include "vmm/device_attachment.h"
+#include "vmm/machine/device_attachment.h"
 
 namespace mini_vmm {
 

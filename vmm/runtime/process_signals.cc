@@ -1,4 +1,4 @@
-#include "vmm/process_signals.h"
+#include "vmm/runtime/process_signals.h"
 
 #include <pthread.h>
 

@@ -1,4 +1,4 @@
-#include "vmm/machine.h"
+#include "vmm/machine/machine.h"
 
 #include <malloc.h>
 #include <poll.h>
@@ -18,10 +18,10 @@
 #include "vmm/base/event_loop.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
-#include "vmm/boot_setup.h"
+#include "vmm/machine/boot_setup.h"
 #include "vmm/console/terminal.h"
-#include "vmm/process_signals.h"
-#include "vmm/vcpu_runner.h"
+#include "vmm/runtime/process_signals.h"
+#include "vmm/runtime/vcpu_runner.h"
 
 namespace mini_vmm {
 namespace {

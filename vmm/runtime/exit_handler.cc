@@ -75,7 +75,11 @@ struct Dispatcher {
   // means KVM wants to give userspace a look. Running again is correct.
   ExitOutcome operator()(const kvm::HltExit&) const { return {}; }
   ExitOutcome operator()(const kvm::InterruptedExit&) const { return {}; }
-  ExitOutcome operator()(const kvm::DebugExit&) const { return {}; }
+  // KVM only reports debug events while a debugger armed them
+  // (KVM_SET_GUEST_DEBUG); the vCPU loop hands them to it.
+  ExitOutcome operator()(const kvm::DebugExit&) const {
+    return {ExitAction::kDebug, "debug event"};
+  }
   ExitOutcome operator()(const kvm::ShutdownExit&) const { return HandleTripleFault(ctx); }
   ExitOutcome operator()(const kvm::FailEntryExit& e) const {
     return Crash(Format("KVM could not enter the guest (hardware reason {:#x} on CPU {})",

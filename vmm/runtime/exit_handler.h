@@ -17,6 +17,7 @@ enum class ExitAction {
   kPowerOff,
   kReset,
   kCrash,  // `reason` says why; the caller dumps the vCPU state.
+  kDebug,  // A breakpoint, single step or watchpoint: for the debugger.
 };
 
 struct ExitOutcome {

@@ -59,6 +59,7 @@ class PeriodicKick {
 Result<void> VcpuRunner::Start(std::vector<kvm::Vcpu>& vcpus) {
   TRY(InstallThreadKickHandler());
   num_parked_flags_ = vcpus.size();
+  gate_ = std::make_unique<PauseGate>(vcpus.size());
   parked_ = std::make_unique<std::atomic<bool>[]>(num_parked_flags_);
   threads_.reserve(vcpus.size());
   for (kvm::Vcpu& vcpu : vcpus) {
@@ -75,10 +76,8 @@ Result<void> VcpuRunner::Start(std::vector<kvm::Vcpu>& vcpus) {
 
 void VcpuRunner::StopAll() noexcept {
   stopping_.store(true, std::memory_order_release);
-  for (size_t i = 0; i < threads_.size(); ++i) {
-    vcpus_[i]->RequestExit();
-    if (threads_[i].joinable()) KickThread(threads_[i].native_handle());
-  }
+  if (gate_) gate_->Close();  // Release paused vCPUs, so they see stopping_.
+  for (size_t i = 0; i < threads_.size(); ++i) Kick(i);
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -86,12 +85,51 @@ void VcpuRunner::StopAll() noexcept {
   vcpus_.clear();
 }
 
+void VcpuRunner::Kick(size_t index) noexcept {
+  vcpus_[index]->RequestExit();
+  if (threads_[index].joinable()) KickThread(threads_[index].native_handle());
+}
+
+void VcpuRunner::Pause(size_t index) {
+  VMM_CHECK(gate_ != nullptr && index < threads_.size());
+  gate_->RequestPause(index);
+  Kick(index);
+  gate_->WaitPaused(index);
+}
+
+void VcpuRunner::PauseAll() {
+  VMM_CHECK(gate_ != nullptr);
+  // Ask all first, then wait: the vCPUs leave the guest in parallel.
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    gate_->RequestPause(i);
+    Kick(i);
+  }
+  for (size_t i = 0; i < threads_.size(); ++i) gate_->WaitPaused(i);
+}
+
+void VcpuRunner::Resume(size_t index) {
+  VMM_CHECK(gate_ != nullptr && index < threads_.size());
+  gate_->Resume(index);
+}
+
+void VcpuRunner::ResumeAll() {
+  for (size_t i = 0; i < threads_.size(); ++i) Resume(i);
+}
+
 void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
   const std::string name = "vcpu" + std::to_string(vcpu.id());
   ::pthread_setname_np(::pthread_self(), name.c_str());
   const ExitContext context{env_.pio, env_.mmio, env_.memory, vcpu.id()};
   const PeriodicKick park_check;
+  const size_t index = vcpu.id();
   while (!env_.stop.requested() && !stopping_.load(std::memory_order_acquire)) {
+    if (gate_->pause_requested(index)) {
+      gate_->Park(index);
+      // The kick that paused us left immediate_exit set. A stop that came
+      // meanwhile set stopping_ before its own request: the loop test sees it.
+      vcpu.ClearExitRequest();
+      continue;
+    }
     const kvm::VcpuExit exit = vcpu.Run();
     if (std::holds_alternative<kvm::InterruptedExit>(exit)) CheckParked(vcpu);
     const ExitOutcome outcome = HandleExit(exit, context);
@@ -103,6 +141,13 @@ void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
         break;
       case ExitAction::kReset:
         env_.stop.Request(StopReason::kReset, outcome.reason);
+        break;
+      case ExitAction::kDebug:
+        if (env_.on_debug) {
+          env_.on_debug(vcpu, std::get<kvm::DebugExit>(exit));
+        } else {
+          LOG_WARN_RATELIMITED("vCPU {}: debug exit with no debugger attached", vcpu.id());
+        }
         break;
       case ExitAction::kCrash:
         env_.stop.Request(StopReason::kCrash,

@@ -7,11 +7,18 @@
 // look whether it is parked (arch/x86_64/parked_vcpu.h). Once every vCPU
 // is, the guest has halted for good (Linux's `poweroff` without ACPI ends
 // that way) and the VM stops as powered off.
+//
+// Pause/resume: PauseAll() (or Pause(i)) takes vCPUs out of KVM_RUN the
+// same way and holds them in a PauseGate between two exits, where their
+// state is stable; Resume*() lets them run again. Debug exits (breakpoints,
+// single steps, watchpoints) go to Environment::on_debug on the vCPU's own
+// thread; the GDB stub pauses the others from there.
 #pragma once
 
 #include <pthread.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -20,6 +27,8 @@
 #include "vmm/base/result.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/kvm/vcpu_exit.h"
+#include "vmm/runtime/pause_gate.h"
 #include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {
@@ -31,6 +40,9 @@ class VcpuRunner {
     const devices::Bus& mmio;
     const GuestMemory& memory;
     StopSignal& stop;
+    // Called on the vCPU's thread for every KVM_EXIT_DEBUG; none: ignored
+    // (logged, rate-limited), since nothing armed a debug event.
+    std::function<void(kvm::Vcpu&, const kvm::DebugExit&)> on_debug = nullptr;
   };
 
   explicit VcpuRunner(Environment env) : env_(env) {}
@@ -43,8 +55,17 @@ class VcpuRunner {
   // Kicks every vCPU out of the guest and joins the threads. Idempotent.
   void StopAll() noexcept;
 
+  // Return once vCPU `index` (or every vCPU) is held outside KVM_RUN. From
+  // a vCPU thread (on_debug) pause only the other vCPUs: the caller is
+  // outside KVM_RUN already, and waiting for itself would never end.
+  void Pause(size_t index);
+  void PauseAll();
+  void Resume(size_t index);
+  void ResumeAll();
+
  private:
   void Loop(kvm::Vcpu& vcpu) noexcept;
+  void Kick(size_t index) noexcept;
   void CheckParked(const kvm::Vcpu& vcpu) noexcept;
 
   Environment env_;
@@ -59,6 +80,7 @@ class VcpuRunner {
   size_t num_parked_flags_ = 0;
   std::vector<kvm::Vcpu*> vcpus_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<PauseGate> gate_;  // Made by Start(), one slot per vCPU.
 };
 
 }  // namespace mini_vmm

@@ -331,12 +331,12 @@ TEST_CASE("A HLT exit continues") {
   CHECK(outcome.reason.empty());
 }
 
-TEST_CASE("A debug exit continues") {
+TEST_CASE("A debug exit goes to the debugger") {
   Buses buses;
 
   ExitOutcome outcome = HandleExit(kvm::DebugExit{}, buses.context());
 
-  CHECK(outcome.action == ExitAction::kContinue);
+  CHECK(outcome.action == ExitAction::kDebug);
 }
 
 }  // namespace

@@ -67,7 +67,11 @@ void Write(LogLevel level, std::string_view message) noexcept {
   size_t left = line.size();
   while (left > 0) {
     ssize_t w = ::write(STDERR_FILENO, p, left);
-    if (w < 0 && errno == EINTR) continue;
+    // EINTR is given up on, not retried: a write blocked on a stalled
+    // stderr reader is interrupted only by a thread kick (vmm/base/
+    // thread_kick.h, installed without SA_RESTART), which means "stop now".
+    // Retrying would undo the kick and keep a vCPU thread from ever being
+    // joined. The rest of the line is lost, as it would be with no reader.
     if (w <= 0) return;
     p += w;
     left -= static_cast<size_t>(w);

@@ -1,0 +1,33 @@
+// DescribeVcpu on a real vCPU: KVM tier (tests/support/kvm_main.cc).
+#include "arch/x86_64/crash_dump.h"
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+
+#include "tests/support/tiny_guest.h"
+
+namespace mini_vmm::arch::x86_64 {
+namespace {
+
+using Catch::Contains;
+
+TEST_CASE("DescribeVcpu shows the registers and disassembles the code at RIP") {
+  constexpr uint8_t kCode[] = {
+      0xb0, 0x42,  // mov al, 0x42
+      0xe6, 0x10,  // out 0x10, al
+      0xe6, 0x11,  // out 0x11, al
+  };
+  auto guest = testing::MakeTinyGuest(kCode);
+  (void)testing::RunUntilIoExit(guest->vcpu);
+
+  std::string text = DescribeVcpu(guest->vcpu, guest->mem);
+
+  CHECK_THAT(text, Contains("vCPU 0 state:"));
+  CHECK_THAT(text, Contains("RIP=0000000000001004"));
+  CHECK_THAT(text, Contains("code at RIP (guest-physical 0x1004):"));
+  CHECK_THAT(text, Contains("out 0x11, al"));
+}
+
+}  // namespace
+}  // namespace mini_vmm::arch::x86_64

@@ -24,9 +24,11 @@ TEST_CASE("DescribeVcpu shows the registers and disassembles the code at RIP") {
   std::string text = DescribeVcpu(guest->vcpu, guest->mem);
 
   CHECK_THAT(text, Contains("vCPU 0 state:"));
-  CHECK_THAT(text, Contains("RIP=0000000000001004"));
-  CHECK_THAT(text, Contains("code at RIP (guest-physical 0x1004):"));
-  CHECK_THAT(text, Contains("out 0x11, al"));
+  // At a PIO exit RIP is still at the OUT: KVM completes it on the next
+  // KVM_RUN (see kvm_smoke_test.cc).
+  CHECK_THAT(text, Contains("RIP=0000000000001002"));
+  CHECK_THAT(text, Contains("code at RIP (guest-physical 0x1002):"));
+  CHECK_THAT(text, Contains("0000000000001002: e610                 out 0x10, al"));
 }
 
 }  // namespace

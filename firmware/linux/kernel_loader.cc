@@ -23,11 +23,14 @@ Result<LoadedKernel> LoadBzImage(const GuestMemory& mem, std::span<const uint8_t
   const uint64_t load_end = kBzImageLoadAddress + bz.protected_mode.size();
   // A relocatable kernel decompresses itself to pref_address (its load
   // address if that is higher) and needs init_size bytes from there.
-  const uint64_t run_start = std::max<uint64_t>(bz.header.pref_address, kBzImageLoadAddress);
+  // Copied out of the packed setup header first: a reference (std::max's,
+  // fmt's) must never bind to a misaligned field.
+  const uint64_t pref_address = bz.header.pref_address;
+  const uint64_t run_start = std::max<uint64_t>(pref_address, kBzImageLoadAddress);
   uint64_t run_end = 0;
   if (__builtin_add_overflow(run_start, uint64_t{bz.header.init_size}, &run_end)) {
     return Error::Invalid("the kernel's pref_address {:#x} is not a usable address",
-                          bz.header.pref_address);
+                          pref_address);
   }
   const uint64_t end = std::max(load_end, run_end);
   if (!mem.Write(GuestAddress(kBzImageLoadAddress), bz.protected_mode) ||

@@ -97,6 +97,7 @@ struct FakeElf {
   // file_size), every other byte kFakeElfSegmentByte.
   std::vector<uint8_t> Build() const {
     std::vector<uint8_t> file(file_size, kFakeElfSegmentByte);
+    if (file.empty()) return file;  // data() may be null: no memcpy to it.
     std::memcpy(file.data(), &ehdr, std::min(sizeof(ehdr), file.size()));
     for (size_t i = 0; i < phdrs.size(); ++i) {
       const size_t at = ehdr.e_phoff + i * sizeof(Elf64_Phdr);

@@ -1,6 +1,8 @@
 #include "tests/support/virtqueue_driver.h"
 
+#include <atomic>
 #include <bit>
+#include <cstdint>
 
 #include "devices/virtio/virtio_ring.h"
 #include "vmm/base/check.h"
@@ -86,8 +88,7 @@ void VirtQueueDriver::WriteDescriptorAt(GuestAddress table, uint32_t index, uint
 void VirtQueueDriver::PublishHead(uint16_t head) {
   const uint16_t idx = avail_idx();
   Write16(avail_ring_.Offset(kRingHeader + kAvailElement * (idx % size_)), head);
-  // A real driver puts a write barrier here; the tests are single-threaded
-  // and the fuzzer's queue runs on the same thread.
+  // Write16 publishes with release: the entry is visible before the index.
   SetAvailIdx(static_cast<uint16_t>(idx + 1));
 }
 
@@ -124,14 +125,26 @@ uint16_t VirtQueueDriver::TakeDescriptors(uint16_t count) {
   return first;
 }
 
+// The 16-bit ring fields (indices, flags, event indices) are what the
+// device's I/O thread polls while a test thread writes them, as a real
+// driver's CPU would: store with release, so the descriptors and buffers
+// written before avail->idx are visible to a device that loads it with
+// acquire (queue.cc), and load with acquire, so a used element and the
+// bytes the device wrote are visible once used->idx says so. Plain copies
+// here were a data race (ThreadSanitizer reported it) even where the
+// device side was atomic. Ring fields are 2-aligned (the layout above).
+std::atomic_ref<uint16_t> VirtQueueDriver::Field16(GuestAddress addr) const {
+  uint8_t* host = mem_.TranslateToHost(addr, sizeof(uint16_t));
+  VMM_CHECK(host != nullptr && reinterpret_cast<uintptr_t>(host) % alignof(uint16_t) == 0);
+  return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(host));
+}
+
 void VirtQueueDriver::Write16(GuestAddress addr, uint16_t value) {
-  VMM_CHECK(mem_.WriteObj(addr, value));
+  Field16(addr).store(value, std::memory_order_release);
 }
 
 uint16_t VirtQueueDriver::Read16(GuestAddress addr) const {
-  auto value = mem_.ReadObj<uint16_t>(addr);
-  VMM_CHECK(value.has_value());
-  return *value;
+  return Field16(addr).load(std::memory_order_acquire);
 }
 
 ChainBuilder& ChainBuilder::Readable(std::span<const uint8_t> bytes) {

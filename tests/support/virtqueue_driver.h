@@ -26,6 +26,7 @@
 // not link Catch2.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -96,6 +97,7 @@ class VirtQueueDriver {
 
   // `count` consecutive descriptor slots (wrapping modulo size).
   uint16_t TakeDescriptors(uint16_t count);
+  std::atomic_ref<uint16_t> Field16(GuestAddress addr) const;
   void Write16(GuestAddress addr, uint16_t value);
   uint16_t Read16(GuestAddress addr) const;
 

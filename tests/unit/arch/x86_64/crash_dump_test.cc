@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <string>
 
-#include "tests/support/tiny_guest.h"
-
 namespace mini_vmm::arch::x86_64 {
 namespace {
 
@@ -120,26 +118,6 @@ TEST_CASE("FormatRegisters shows RIP, the general registers and the control regi
   CHECK_THAT(text, Contains("RIP=0000000000100200"));
   CHECK_THAT(text, Contains("RAX=0000000000abcdef"));
   CHECK_THAT(text, Contains("CR3=0000000000009000"));
-}
-
-// --- DescribeVcpu (KVM smoke tier) --------------------------------------------
-
-TEST_CASE("DescribeVcpu shows the registers and disassembles the code at RIP") {
-  constexpr uint8_t kCode[] = {
-      0xb0, 0x42,  // mov al, 0x42
-      0xe6, 0x10,  // out 0x10, al
-      0xe6, 0x11,  // out 0x11, al
-  };
-  auto guest = testing::MakeTinyGuest(kCode);
-  if (!guest) return;
-  (void)testing::RunUntilIoExit(guest->vcpu);
-
-  std::string text = DescribeVcpu(guest->vcpu, guest->mem);
-
-  CHECK_THAT(text, Contains("vCPU 0 state:"));
-  CHECK_THAT(text, Contains("RIP=0000000000001004"));
-  CHECK_THAT(text, Contains("code at RIP (guest-physical 0x1004):"));
-  CHECK_THAT(text, Contains("out 0x11, al"));
 }
 
 }  // namespace

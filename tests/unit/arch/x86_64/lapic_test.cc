@@ -4,8 +4,6 @@
 #include <cstdint>
 #include <cstring>
 
-#include "tests/support/tiny_guest.h"
-
 namespace mini_vmm::arch::x86_64 {
 namespace {
 
@@ -63,20 +61,6 @@ TEST_CASE("Registers other than LINT0 and LINT1 are untouched") {
 
   CHECK(LapicRegister(lapic, kTaskPriority) == 0x20);
   CHECK(LapicRegister(lapic, kLvtLint0 + 4) == 0xdeadbeef);
-}
-
-// --- ConfigureLapic (KVM smoke tier) ------------------------------------------
-
-TEST_CASE("ConfigureLapic wires LINT0 to ExtINT and LINT1 to NMI on a real vCPU") {
-  auto guest = testing::MakeTinyGuest({});
-  if (!guest) return;
-
-  REQUIRE(ConfigureLapic(guest->vcpu).ok());
-
-  auto lapic = guest->vcpu.GetLapic();
-  REQUIRE(lapic.ok());
-  CHECK((LapicRegister(*lapic, kLvtLint0) & kDeliveryModeMask) == kDeliveryModeExtInt);
-  CHECK((LapicRegister(*lapic, kLvtLint1) & kDeliveryModeMask) == kDeliveryModeNmi);
 }
 
 }  // namespace

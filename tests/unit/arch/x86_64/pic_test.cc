@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/support/tiny_guest.h"
 
 namespace mini_vmm::arch::x86_64 {
 namespace {
@@ -68,24 +67,6 @@ TEST_CASE("KVM's ELCR mask and trigger modes are kept") {
 
   CHECK(state.elcr_mask == 0xde);
   CHECK(state.elcr == 0x0c);
-}
-
-// --- ConfigurePics (KVM smoke tier) -------------------------------------------
-
-TEST_CASE("ConfigurePics programs both in-kernel PICs of a real VM") {
-  auto guest = testing::MakeTinyGuest({});
-  if (!guest) return;  // Reported as skipped (tests/CMakeLists.txt).
-
-  REQUIRE(ConfigurePics(guest->vm).ok());
-
-  auto master = guest->vm.GetPicState(KVM_IRQCHIP_PIC_MASTER);
-  auto slave = guest->vm.GetPicState(KVM_IRQCHIP_PIC_SLAVE);
-  REQUIRE(master.ok());
-  REQUIRE(slave.ok());
-  CHECK(master->irq_base == 0x08);
-  CHECK(master->imr == 0xff);
-  CHECK(slave->irq_base == 0x70);
-  CHECK(slave->imr == 0xff);
 }
 
 }  // namespace

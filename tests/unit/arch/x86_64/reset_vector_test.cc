@@ -7,7 +7,6 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/memory_map.h"
 #include "tests/support/fake_guest_memory.h"
-#include "tests/support/tiny_guest.h"
 
 namespace mini_vmm::arch::x86_64 {
 namespace {
@@ -100,21 +99,6 @@ TEST_CASE("Guest RAM without the first MiB cannot hold the reset firmware") {
 
   CHECK_FALSE(WriteResetFirmware(mem).ok());
   CHECK_FALSE(GuestAnnouncedReset(mem));
-}
-
-// --- The stub on a real vCPU (KVM smoke tier) ---------------------------------
-
-TEST_CASE("The reset-vector stub, run in real mode, writes 0x06 to port 0xCF9") {
-  const auto stub = ResetVectorStub();
-  auto guest = testing::MakeTinyGuest(stub);
-  if (!guest) return;  // Reported as skipped (tests/CMakeLists.txt).
-
-  const kvm::IoExit io = testing::RunUntilIoExit(guest->vcpu);
-
-  CHECK(io.port == kResetControlPort);
-  CHECK(io.is_write);
-  REQUIRE(io.data.size() == 1);
-  CHECK(io.data[0] == kStubResetValue);
 }
 
 }  // namespace

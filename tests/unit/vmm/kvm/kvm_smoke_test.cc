@@ -1,6 +1,6 @@
-// KVM smoke tier: Kvm, Vm and Vcpu against the real /dev/kvm, with tiny
-// real-mode guests (tests/support/tiny_guest.h). Each test returns early,
-// with a WARN, where /dev/kvm does not open.
+// KVM tier: Kvm, Vm and Vcpu against the real /dev/kvm, with tiny real-mode
+// guests (tests/support/tiny_guest.h). Reported as skipped where /dev/kvm
+// does not open (tests/support/kvm_main.cc).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -22,44 +22,25 @@ namespace {
 using testing::kTinyGuestCodeAddress;
 using testing::MakeGuestMemory;
 using testing::MakeTinyGuest;
-using testing::OpenKvmOrWarn;
+using testing::OpenKvm;
 using testing::RunUntilExit;
 using testing::RunUntilIoExit;
 
-// --- Kvm::Open ----------------------------------------------------------------
-
-TEST_CASE("Kvm::Open on a missing device says how to get one") {
-  auto kvm = Kvm::Open("/nonexistent/kvm");
-
-  REQUIRE_FALSE(kvm.ok());
-  CHECK(kvm.error().errno_value() == ENOENT);
-  CHECK(kvm.error().context() ==
-        "cannot open /nonexistent/kvm (load kvm_intel or kvm_amd, or run on a host with hardware "
-        "virtualization; scripts/nested runs mini-vmm inside a nested VM)");
-}
-
-TEST_CASE("Kvm::Open on a file that is not a KVM device says so") {
-  auto kvm = Kvm::Open("/dev/null");
-
-  REQUIRE_FALSE(kvm.ok());
-  CHECK(kvm.error().ToString() == "/dev/null is not a KVM device: Inappropriate ioctl for device");
-}
+// --- Kvm ---------------------------------------------------------------------
 
 TEST_CASE("Kvm reports the vCPU mapping size, vCPU limit and capabilities") {
-  std::optional<Kvm> kvm = OpenKvmOrWarn();
-  if (!kvm) return;
+  Kvm kvm = OpenKvm();
 
-  CHECK(kvm->vcpu_mmap_size() >= sizeof(kvm_run));
-  CHECK(kvm->max_vcpus() >= 1);
-  CHECK(kvm->CheckExtension(KVM_CAP_IRQCHIP) > 0);
-  CHECK(kvm->CheckExtension(-1) == 0);
+  CHECK(kvm.vcpu_mmap_size() >= sizeof(kvm_run));
+  CHECK(kvm.max_vcpus() >= 1);
+  CHECK(kvm.CheckExtension(KVM_CAP_IRQCHIP) > 0);
+  CHECK(kvm.CheckExtension(-1) == 0);
 }
 
 TEST_CASE("Kvm::GetSupportedCpuid includes the basic leaf 0") {
-  std::optional<Kvm> kvm = OpenKvmOrWarn();
-  if (!kvm) return;
+  Kvm kvm = OpenKvm();
 
-  auto cpuid = kvm->GetSupportedCpuid();
+  auto cpuid = kvm.GetSupportedCpuid();
 
   INFO((cpuid.ok() ? std::string() : cpuid.error().ToString()));
   REQUIRE(cpuid.ok());
@@ -68,10 +49,9 @@ TEST_CASE("Kvm::GetSupportedCpuid includes the basic leaf 0") {
 }
 
 TEST_CASE("Kvm::GetMsrIndexList includes IA32_TSC") {
-  std::optional<Kvm> kvm = OpenKvmOrWarn();
-  if (!kvm) return;
+  Kvm kvm = OpenKvm();
 
-  auto msrs = kvm->GetMsrIndexList();
+  auto msrs = kvm.GetMsrIndexList();
 
   INFO((msrs.ok() ? std::string() : msrs.error().ToString()));
   REQUIRE(msrs.ok());
@@ -87,7 +67,6 @@ TEST_CASE("A guest OUT reaches userspace as an IoExit write with the byte") {
       0xf4,        // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
 
   IoExit io = RunUntilIoExit(guest->vcpu);
 
@@ -99,17 +78,28 @@ TEST_CASE("A guest OUT reaches userspace as an IoExit write with the byte") {
   CHECK(io.data[0] == 0x42);
 }
 
-TEST_CASE("After an OUT exit the registers show AL and RIP past the instruction") {
-  constexpr uint8_t kCode[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4};  // mov al,0x42; out 0x10,al; hlt
+// KVM completes an OUT that exited to userspace (advancing RIP) only on the
+// next KVM_RUN (Linux 4.20+, x86.c complete_fast_pio_out): in between, the
+// registers show RIP still at the OUT. Crash dumps taken at a PIO exit show
+// that instruction.
+TEST_CASE("After an OUT exit the registers show AL, and RIP at the OUT until the next run") {
+  constexpr uint8_t kCode[] = {
+      0xb0, 0x42,  // mov al, 0x42
+      0xe6, 0x10,  // out 0x10, al
+      0xe6, 0x11,  // out 0x11, al
+  };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   (void)RunUntilIoExit(guest->vcpu);
 
-  auto regs = guest->vcpu.GetRegs();
+  auto at_first_out = guest->vcpu.GetRegs();
+  (void)RunUntilIoExit(guest->vcpu);
+  auto at_second_out = guest->vcpu.GetRegs();
 
-  REQUIRE(regs.ok());
-  CHECK((regs->rax & 0xff) == 0x42);
-  CHECK(regs->rip == kTinyGuestCodeAddress + 4);
+  REQUIRE(at_first_out.ok());
+  CHECK((at_first_out->rax & 0xff) == 0x42);
+  CHECK(at_first_out->rip == kTinyGuestCodeAddress + 2);
+  REQUIRE(at_second_out.ok());
+  CHECK(at_second_out->rip == kTinyGuestCodeAddress + 4);
 }
 
 TEST_CASE("A value filled into an IN exit is what the guest reads") {
@@ -119,7 +109,6 @@ TEST_CASE("A value filled into an IN exit is what the guest reads") {
       0xf4,        // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   IoExit in = RunUntilIoExit(guest->vcpu);
   REQUIRE(in.port == 0x11);
   REQUIRE_FALSE(in.is_write);
@@ -146,7 +135,6 @@ TEST_CASE("A guest write outside every memslot reaches userspace as an MmioExit"
       0xf4,                          // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
 
   std::optional<VcpuExit> exit = RunUntilExit(guest->vcpu);
 
@@ -168,7 +156,6 @@ TEST_CASE("A value filled into an MMIO read exit is what the guest reads") {
       0xf4,              // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   std::optional<VcpuExit> exit = RunUntilExit(guest->vcpu);
   REQUIRE(exit.has_value());
   REQUIRE(std::holds_alternative<MmioExit>(*exit));
@@ -193,7 +180,6 @@ TEST_CASE("A guest write to a memslot added later lands in its memory without an
       0xf4,                          // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   GuestMemory extra = MakeGuestMemory(0x20000, 0x1000);
   auto slot =
       guest->vm.AddMemslot(GuestAddress(0x20000), 0x1000, extra.regions()[0].host_address());
@@ -218,7 +204,6 @@ TEST_CASE("A PIO ioeventfd absorbs matching guest writes without exits and count
       0xf4,              // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   auto efd = EventFd::Create();
   REQUIRE(efd.ok());
   auto doorbell = guest->vm.RegisterIoEvent(*efd, IoEventSpace::kPio, 0x30, 1, uint64_t{7});
@@ -237,7 +222,6 @@ TEST_CASE("A PIO ioeventfd with datamatch lets a write of another value exit") {
       0xf4,        // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   auto efd = EventFd::Create();
   REQUIRE(efd.ok());
   auto doorbell = guest->vm.RegisterIoEvent(*efd, IoEventSpace::kPio, 0x30, 1, uint64_t{7});
@@ -258,7 +242,6 @@ TEST_CASE("A destroyed IoEventFd no longer absorbs guest writes") {
       0xf4,        // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   auto efd = EventFd::Create();
   REQUIRE(efd.ok());
   {
@@ -281,7 +264,6 @@ TEST_CASE("A memslot destroyed and added again serves the guest, under the same 
       0xf4,                    // hlt
   };
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   IoExit first = RunUntilIoExit(guest->vcpu);
   REQUIRE(first.data[0] == 0x42);
   guest->ram.reset();
@@ -299,9 +281,8 @@ TEST_CASE("A memslot destroyed and added again serves the guest, under the same 
 }
 
 TEST_CASE("A failed AddMemslot gives its slot number back") {
-  std::optional<Kvm> kvm = OpenKvmOrWarn();
-  if (!kvm) return;
-  auto vm = kvm->CreateVm();
+  Kvm kvm = OpenKvm();
+  auto vm = kvm.CreateVm();
   REQUIRE(vm.ok());
   GuestMemory mem = MakeGuestMemory(0, 0x2000);
   // KVM refuses a size that is not a multiple of the page size.
@@ -315,9 +296,8 @@ TEST_CASE("A failed AddMemslot gives its slot number back") {
 }
 
 TEST_CASE("AddMemslot beyond the slot table fails naming the limit") {
-  std::optional<Kvm> kvm = OpenKvmOrWarn();
-  if (!kvm) return;
-  auto vm = kvm->CreateVm();
+  Kvm kvm = OpenKvm();
+  auto vm = kvm.CreateVm();
   REQUIRE(vm.ok());
   constexpr uint64_t kPages = 33;
   GuestMemory mem = MakeGuestMemory(0, kPages * 0x1000);
@@ -340,7 +320,6 @@ TEST_CASE("AddMemslot beyond the slot table fails naming the limit") {
 
 TEST_CASE("RegisterIrqFd refuses the same eventfd twice while the first is registered") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
   auto efd = EventFd::Create();
   REQUIRE(efd.ok());
   auto irq = guest->vm.RegisterIrqFd(*efd, 5);
@@ -355,7 +334,6 @@ TEST_CASE("RegisterIrqFd refuses the same eventfd twice while the first is regis
 
 TEST_CASE("A destroyed IrqFd deregisters, so the eventfd can be registered again") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
   auto efd = EventFd::Create();
   REQUIRE(efd.ok());
   {
@@ -373,7 +351,6 @@ TEST_CASE("A destroyed IrqFd deregisters, so the eventfd can be registered again
 TEST_CASE("RequestExit makes the next Run return InterruptedExit without entering the guest") {
   constexpr uint8_t kCode[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4};  // mov al,0x42; out 0x10,al; hlt
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   guest->vcpu.RequestExit();
 
   VcpuExit exit = guest->vcpu.Run();
@@ -384,7 +361,6 @@ TEST_CASE("RequestExit makes the next Run return InterruptedExit without enterin
 TEST_CASE("ClearExitRequest lets the guest run again") {
   constexpr uint8_t kCode[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4};  // mov al,0x42; out 0x10,al; hlt
   auto guest = MakeTinyGuest(kCode);
-  if (!guest) return;
   guest->vcpu.RequestExit();
   REQUIRE(std::holds_alternative<InterruptedExit>(guest->vcpu.Run()));
   guest->vcpu.ClearExitRequest();
@@ -398,7 +374,6 @@ TEST_CASE("ClearExitRequest lets the guest run again") {
 
 TEST_CASE("Vcpu::SetCpuid accepts KVM's own supported CPUID table") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
   auto supported = guest->kvm.GetSupportedCpuid();
   INFO((supported.ok() ? std::string() : supported.error().ToString()));
   REQUIRE(supported.ok());
@@ -411,7 +386,6 @@ TEST_CASE("Vcpu::SetCpuid accepts KVM's own supported CPUID table") {
 
 TEST_CASE("An MSR written with Vcpu::SetMsrs reads back with Vcpu::GetMsrs") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
   constexpr uint32_t kSysenterCs = 0x174;
   const kvm_msr_entry written{kSysenterCs, 0, 0x10};
   auto set = guest->vcpu.SetMsrs({&written, 1});
@@ -429,7 +403,6 @@ TEST_CASE("An MSR written with Vcpu::SetMsrs reads back with Vcpu::GetMsrs") {
 
 TEST_CASE("Vcpu::Translate maps a real-mode linear address to itself") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
 
   auto tr = guest->vcpu.Translate(0x1234);
 
@@ -440,7 +413,6 @@ TEST_CASE("Vcpu::Translate maps a real-mode linear address to itself") {
 
 TEST_CASE("A LAPIC register set with Vcpu::SetLapic reads back with Vcpu::GetLapic") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
   auto lapic = guest->vcpu.GetLapic();
   REQUIRE(lapic.ok());
   constexpr size_t kTaskPriority = 0x80;
@@ -455,7 +427,6 @@ TEST_CASE("A LAPIC register set with Vcpu::SetLapic reads back with Vcpu::GetLap
 
 TEST_CASE("The boot vCPU starts runnable") {
   auto guest = MakeTinyGuest({});
-  if (!guest) return;
 
   auto mp = guest->vcpu.GetMpState();
 

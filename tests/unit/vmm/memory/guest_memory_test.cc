@@ -190,18 +190,29 @@ TEST_CASE("Create rejects overlapping regions") {
                                            GuestRegionSpec{GuestAddress(kMiB), kMiB}};
   auto mem = GuestMemory::Create(layout);
   REQUIRE_FALSE(mem.ok());
-  CHECK_THAT(mem.error().ToString(), Catch::Contains("overlap"));
+  CHECK(mem.error().ToString() == "guest memory regions overlap or are unsorted at 0x100000");
+  CHECK(mem.error().errno_value() == 0);
 }
 
 TEST_CASE("Create rejects a region that wraps around the address space") {
   std::array<GuestRegionSpec, 1> layout = {
       GuestRegionSpec{GuestAddress(0xffff'ffff'ffff'f000), 0x2000}};
-  CHECK_FALSE(GuestMemory::Create(layout).ok());
+  auto mem = GuestMemory::Create(layout);
+  REQUIRE_FALSE(mem.ok());
+  CHECK(mem.error().ToString() == "guest memory region at 0xfffffffffffff000 wraps around");
 }
 
 TEST_CASE("Create rejects an unaligned region") {
   std::array<GuestRegionSpec, 1> layout = {GuestRegionSpec{GuestAddress(0x100), 0x1000}};
-  CHECK_FALSE(GuestMemory::Create(layout).ok());
+  auto mem = GuestMemory::Create(layout);
+  REQUIRE_FALSE(mem.ok());
+  CHECK(mem.error().ToString() == "guest memory region 0x100+0x1000 is empty or not 4 KiB-aligned");
+}
+
+TEST_CASE("Create rejects an empty layout") {
+  auto mem = GuestMemory::Create(std::span<const GuestRegionSpec>());
+  REQUIRE_FALSE(mem.ok());
+  CHECK(mem.error().ToString() == "guest memory layout has no regions");
 }
 
 TEST_CASE("Hugepage-aligned regions map at 2 MiB boundaries") {

@@ -2,7 +2,7 @@
 // whole argv parse, which has no side effects but its two output streams.
 //
 // The first byte picks what the rest of the input is:
-//   0: one --memory size for ParseMemorySize;
+//   0: one --memory value for ParseMemorySize and ParseMemoryOption;
 //   1: one --disk spec for ParseDiskOption;
 //   2: an argv, as tokens. A token byte below 0x80 picks a word a user
 //      would type (options, "run", disk keys, sizes); 0x80 | n takes the
@@ -24,10 +24,11 @@
 #include <string_view>
 #include <vector>
 
+#include "devices/virtio/blk/disk_config.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "vmm/base/check.h"
 #include "vmm/cli/cli.h"
-#include "vmm/cli/disk_option.h"
+#include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
 
 namespace mini_vmm::cli {
@@ -56,7 +57,7 @@ constexpr std::array<std::string_view, 40> kWords = {
     "path=",         "serial=0123456789abcdefghijk",
     "=",             ",",
     "--",            "--kernel=bzImage",
-    "--memory=1G",   "-",
+    "--memory=1G",   "2G,hugetlb=on",
 };
 
 std::string Rest(fuzz::FuzzInput& in, size_t max) {
@@ -68,6 +69,12 @@ std::string Rest(fuzz::FuzzInput& in, size_t max) {
 void CheckSize(const std::string& text) {
   const std::optional<uint64_t> bytes = ParseMemorySize(text);
   if (bytes) VMM_CHECK(*bytes % 1024 == 0);
+  // The whole option: a hugetlbfs backing is always whole 2 MiB pages.
+  auto memory = ParseMemoryOption(text);
+  if (memory.ok() && memory->backing == GuestMemory::Backing::kHugetlb) {
+    VMM_CHECK(memory->bytes % GuestMemory::kHugePageSize == 0);
+  }
+  if (!memory.ok()) VMM_CHECK(!memory.error().ToString().empty());
   // A plain number of MiB below 2^44 must parse exactly.
   uint64_t n = 0;
   for (char c : text) n = n * 31 + static_cast<unsigned char>(c);
@@ -77,7 +84,7 @@ void CheckSize(const std::string& text) {
 }
 
 void CheckDisk(const std::string& text) {
-  auto disk = ParseDiskOption(text);
+  auto disk = virtio::blk::ParseDiskOption(text);
   if (!disk.ok()) {
     VMM_CHECK(!disk.error().ToString().empty());
     return;
@@ -111,7 +118,7 @@ void CheckArgv(fuzz::FuzzInput& in) {
     VMM_CHECK(!c.kernel_path.empty());
     VMM_CHECK(c.cpus >= 1 && c.cpus <= 254);
     VMM_CHECK(c.memory_bytes % 1024 == 0);
-    for (const DiskConfig& disk : c.disks) {
+    for (const virtio::blk::DiskConfig& disk : c.disks) {
       VMM_CHECK(!disk.path.empty() && disk.serial.size() <= kSerialBytes);
     }
     return;

@@ -52,6 +52,7 @@
 #include "devices/virtio/transport/mmio.h"
 #include "devices/virtio/virtio_ring.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_memory.h"
 #include "tests/support/counting_interrupt.h"
 #include "tests/support/fake_virtio_device.h"
 #include "tests/support/register_access.h"
@@ -138,9 +139,7 @@ class Session {
  private:
   static GuestMemory MakeMemory() {
     const GuestRegionSpec layout[] = {{GuestAddress(0), kRamSize}};
-    auto created = GuestMemory::Create(layout, GuestMemory::Options{.hugepages = false});
-    VMM_CHECK(created.ok());
-    return std::move(created).value();
+    return fuzz::MakeFuzzMemory(layout);
   }
 
   static std::shared_ptr<BlockDevice> MakeDevice() {

@@ -38,6 +38,7 @@
 #include "firmware/linux/elf_kernel.h"
 #include "firmware/linux/kernel_loader.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_memory.h"
 #include "tests/support/fake_kernel_images.h"
 #include "vmm/base/check.h"
 #include "vmm/memory/guest_memory.h"
@@ -54,9 +55,7 @@ constexpr uint64_t kPageSize = 4096;
 const GuestMemory& Memory() {
   static const GuestMemory* memory = [] {
     const GuestRegionSpec layout[] = {{GuestAddress(0), kRamSize}};
-    auto created = GuestMemory::Create(layout, GuestMemory::Options{.hugepages = false});
-    VMM_CHECK(created.ok());
-    return new GuestMemory(std::move(created).value());
+    return new GuestMemory(fuzz::MakeFuzzMemory(layout));
   }();
   return *memory;
 }

@@ -27,6 +27,7 @@
 #include "devices/virtio/transport/mmio.h"
 #include "devices/virtio/virtio_ring.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_memory.h"
 #include "tests/support/counting_interrupt.h"
 #include "tests/support/fake_virtio_device.h"
 #include "tests/support/register_access.h"
@@ -84,9 +85,7 @@ using Program = fuzz::FuzzInput;
 const GuestMemory& Memory() {
   static const GuestMemory* memory = [] {
     const GuestRegionSpec layout[] = {{GuestAddress(0), kRamSize}};
-    auto created = GuestMemory::Create(layout, GuestMemory::Options{.hugepages = false});
-    VMM_CHECK(created.ok());
-    return new GuestMemory(std::move(created).value());
+    return new GuestMemory(fuzz::MakeFuzzMemory(layout));
   }();
   return *memory;
 }

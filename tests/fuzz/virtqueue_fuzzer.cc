@@ -43,6 +43,7 @@
 #include "devices/virtio/queue.h"
 #include "devices/virtio/reader_writer.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_memory.h"
 #include "tests/support/virtqueue_driver.h"
 #include "vmm/base/check.h"
 #include "vmm/memory/guest_memory.h"
@@ -113,9 +114,7 @@ const GuestMemory& Memory() {
     const GuestRegionSpec layout[] = {{GuestAddress(0), kLowRegionSize},
                                       {GuestAddress(kLowRegionSize), kLowRegionSize},
                                       {GuestAddress(kHighRam), kHighRamSize}};
-    auto created = GuestMemory::Create(layout, GuestMemory::Options{.hugepages = false});
-    VMM_CHECK(created.ok());
-    return new GuestMemory(std::move(created).value());
+    return new GuestMemory(fuzz::MakeFuzzMemory(layout));
   }();
   return *memory;
 }

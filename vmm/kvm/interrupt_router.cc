@@ -26,9 +26,9 @@ Result<void> MsiRoute::Update(MsiMessage message) {
   return router_->Update(gsi_, message);
 }
 
-InterruptRouter::InterruptRouter(Commit commit, std::vector<kvm_irq_routing_entry> fixed,
+InterruptRouter::InterruptRouter(IrqLines& lines, std::vector<kvm_irq_routing_entry> fixed,
                                  GsiRange msi_gsis)
-    : commit_(std::move(commit)), fixed_(std::move(fixed)), msi_gsis_(msi_gsis) {
+    : lines_(lines), fixed_(std::move(fixed)), msi_gsis_(msi_gsis) {
   VMM_CHECK(msi_gsis_.first <= msi_gsis_.end);
   for (const kvm_irq_routing_entry& e : fixed_) {
     VMM_CHECK(e.gsi < msi_gsis_.first || e.gsi >= msi_gsis_.end);
@@ -60,6 +60,28 @@ Result<MsiRoute> InterruptRouter::AddMsi(MsiMessage message) {
   return MsiRoute(this, gsi);
 }
 
+bool InterruptRouter::RoutedLocked(uint32_t gsi) const {
+  if (msi_.contains(gsi)) return true;
+  for (const kvm_irq_routing_entry& e : fixed_) {
+    if (e.gsi == gsi) return true;
+  }
+  return false;
+}
+
+Result<IrqFd> InterruptRouter::ConnectIrqFd(const EventFd& fd, uint32_t gsi,
+                                            const EventFd* resample) {
+  std::lock_guard lock(mutex_);
+  // KVM would accept an irqfd on an unrouted GSI and drop its interrupts.
+  if (!RoutedLocked(gsi)) return Error::Invalid("GSI {} has no route for an irqfd", gsi);
+  return lines_.RegisterIrqFd(fd, gsi, resample);
+}
+
+Result<void> InterruptRouter::SetLevel(uint32_t gsi, bool level) {
+  std::lock_guard lock(mutex_);
+  if (!RoutedLocked(gsi)) return Error::Invalid("GSI {} has no route", gsi);
+  return lines_.SetIrqLine(gsi, level);
+}
+
 Result<void> InterruptRouter::Update(uint32_t gsi, MsiMessage message) {
   std::lock_guard lock(mutex_);
   auto it = msi_.find(gsi);
@@ -87,7 +109,7 @@ Result<void> InterruptRouter::CommitLocked() {
   std::vector<kvm_irq_routing_entry> table = fixed_;
   table.reserve(fixed_.size() + msi_.size());
   for (const auto& [gsi, message] : msi_) table.push_back(MsiEntry(gsi, message));
-  TRY(commit_(table));
+  TRY(lines_.SetGsiRouting(table));
   committed_ = std::move(table);
   return {};
 }

@@ -1,15 +1,16 @@
-// InterruptRouter: the one owner of KVM's GSI routing table. The platform's
-// fixed routes (PIC/IOAPIC pins) are set once; MSI routes are added,
-// changed and removed while the guest runs (it programs and masks MSI-X
-// vectors from vCPU threads), and every change commits the whole table
-// with KVM_SET_GSI_ROUTING, which is how KVM takes it.
+// InterruptRouter: the one owner of KVM's GSI routing table, and the one
+// way irqfds are connected to GSIs. The platform's fixed routes (PIC/IOAPIC
+// pins) are set once; MSI routes are added, changed and removed while the
+// guest runs (it programs and masks MSI-X vectors from vCPU threads), and
+// every change commits the whole table with KVM_SET_GSI_ROUTING, which is
+// how KVM takes it.
 //
-//   InterruptRouter router(commit, x86::LegacyIrqRoutes(), {.first = 24, .end = 1024});
+//   InterruptRouter router(vm, x86::LegacyIrqRoutes(), {.first = 24, .end = 1024});
 //   TRY(router.CommitFixed());
 //   MsiRoute route = TRY(router.AddMsi({.address = addr, .data = data}));
-//   IrqFd irq = TRY(vm.RegisterIrqFd(efd, route.gsi()));   // irqfd on the route
-//   TRY(route.Update({...}));                             // guest reprogrammed it
-//   // dropping `route` removes it and frees its GSI
+//   IrqFd irq = TRY(router.ConnectIrqFd(efd, route.gsi()));  // irqfd on the route
+//   TRY(route.Update({...}));                                // guest reprogrammed it
+//   // drop `irq`, then `route`: removes it and frees its GSI
 //
 // Threading: every method takes `mutex_`; commits happen under it, so KVM
 // always sees the table in the order the changes were made. An MsiRoute
@@ -19,14 +20,15 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
+#include "vmm/kvm/vm_interfaces.h"
 
 namespace mini_vmm::kvm {
 
@@ -68,10 +70,9 @@ class MsiRoute {
 
 class InterruptRouter {
  public:
-  // Sends a whole table to KVM (Vm::SetGsiRouting), or to a test's fake.
-  using Commit = std::function<Result<void>(std::span<const kvm_irq_routing_entry>)>;
-
-  InterruptRouter(Commit commit, std::vector<kvm_irq_routing_entry> fixed, GsiRange msi_gsis);
+  // `lines` (the VM, or a test's fake) takes the tables and the irqfds; it
+  // must outlive the router.
+  InterruptRouter(IrqLines& lines, std::vector<kvm_irq_routing_entry> fixed, GsiRange msi_gsis);
   InterruptRouter(const InterruptRouter&) = delete;
   InterruptRouter& operator=(const InterruptRouter&) = delete;
 
@@ -80,6 +81,12 @@ class InterruptRouter {
   // Allocates a GSI, routes it to `message` and commits. Fails when the GSI
   // range is exhausted or KVM refuses the table (then nothing changed).
   Result<MsiRoute> AddMsi(MsiMessage message);
+  // Signalling `fd` raises `gsi`, which must be routed: a fixed route or a
+  // live MSI route (drop the IrqFd before its MsiRoute). With `resample`,
+  // level-triggered (IrqLines::RegisterIrqFd).
+  Result<IrqFd> ConnectIrqFd(const EventFd& fd, uint32_t gsi, const EventFd* resample = nullptr);
+  // Sets a fixed route's level (KVM_IRQ_LINE), for lines without an irqfd.
+  Result<void> SetLevel(uint32_t gsi, bool level);
 
   // What KVM was last given (tests, debugging).
   std::vector<kvm_irq_routing_entry> committed() const;
@@ -92,7 +99,9 @@ class InterruptRouter {
   // Builds the table from fixed_ and msi_ and commits it. Caller holds mutex_.
   Result<void> CommitLocked();
 
-  const Commit commit_;
+  bool RoutedLocked(uint32_t gsi) const;
+
+  IrqLines& lines_;
   const std::vector<kvm_irq_routing_entry> fixed_;
   const GsiRange msi_gsis_;
   mutable std::mutex mutex_;

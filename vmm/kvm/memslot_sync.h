@@ -13,14 +13,14 @@
 #include <cstdint>
 #include <map>
 
-#include "vmm/kvm/vm.h"
+#include "vmm/kvm/vm_interfaces.h"
 #include "vmm/memory/memory_map.h"
 
 namespace mini_vmm::kvm {
 
 class MemslotSync final : public MemoryMapListener {
  public:
-  explicit MemslotSync(Vm& vm) : vm_(vm) {}
+  explicit MemslotSync(MemslotTable& vm) : vm_(vm) {}
 
   Result<void> RegionAdded(const MappedRegion& region) override;
   void RegionRemoved(const MappedRegion& region) noexcept override;
@@ -28,7 +28,7 @@ class MemslotSync final : public MemoryMapListener {
   size_t slots() const { return slots_.size(); }
 
  private:
-  Vm& vm_;
+  MemslotTable& vm_;
   std::map<uint32_t, Memslot> slots_;  // By MappedRegion::id.
 };
 

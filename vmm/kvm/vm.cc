@@ -18,44 +18,6 @@ constexpr uint32_t kMaxSlots = 32;
 
 }  // namespace
 
-Memslot::Memslot(Memslot&& other) noexcept
-    : vm_(std::move(other.vm_)), slot_(other.slot_), gpa_(other.gpa_), size_(other.size_) {}
-
-Memslot::~Memslot() {
-  if (!vm_) return;
-  // A slot with size 0 is deleted (KVM API: KVM_SET_USER_MEMORY_REGION).
-  kvm_userspace_memory_region region{};
-  region.slot = slot_;
-  if (::ioctl(vm_->fd.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {
-    LOG_ERROR("cannot delete KVM memory slot {}: errno {}", slot_, errno);
-    return;  // Keep the slot marked used: it still exists in KVM.
-  }
-  std::lock_guard lock(vm_->slot_mutex);
-  vm_->slot_used[slot_] = false;
-}
-
-IoEventFd::IoEventFd(IoEventFd&& other) noexcept : vm_(std::move(other.vm_)), spec_(other.spec_) {}
-
-IoEventFd::~IoEventFd() {
-  if (!vm_) return;
-  kvm_ioeventfd spec = spec_;
-  spec.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
-  if (::ioctl(vm_->fd.get(), KVM_IOEVENTFD, &spec) != 0) {
-    LOG_ERROR("cannot deassign ioeventfd at {:#x}: errno {}", spec_.addr, errno);
-  }
-}
-
-IrqFd::IrqFd(IrqFd&& other) noexcept : vm_(std::move(other.vm_)), spec_(other.spec_) {}
-
-IrqFd::~IrqFd() {
-  if (!vm_) return;
-  kvm_irqfd spec = spec_;
-  spec.flags = KVM_IRQFD_FLAG_DEASSIGN;
-  if (::ioctl(vm_->fd.get(), KVM_IRQFD, &spec) != 0) {
-    LOG_ERROR("cannot deassign irqfd for GSI {}: errno {}", spec_.gsi, errno);
-  }
-}
-
 Vm::Vm(UniqueFd vm_fd, size_t vcpu_mmap_size)
     : handle_(std::make_shared<VmHandle>(std::move(vm_fd))), vcpu_mmap_size_(vcpu_mmap_size) {
   handle_->slot_used.assign(kMaxSlots, false);
@@ -136,7 +98,17 @@ Result<Memslot> Vm::AddMemslot(GuestAddress gpa, uint64_t size, void* host, bool
     handle_->slot_used[slot] = false;
     return Error::Errno(err, "cannot map {} MiB of guest memory at {:#x}", size >> 20, gpa.value());
   }
-  return Memslot(handle_, slot, gpa, size);
+  return Memslot(slot, gpa, size, Registration([vm = handle_, slot] {
+                   // A slot with size 0 is deleted (KVM_SET_USER_MEMORY_REGION).
+                   kvm_userspace_memory_region gone{};
+                   gone.slot = slot;
+                   if (::ioctl(vm->fd.get(), KVM_SET_USER_MEMORY_REGION, &gone) != 0) {
+                     LOG_ERROR("cannot delete KVM memory slot {}: errno {}", slot, errno);
+                     return;  // Keep the slot marked used: it still exists in KVM.
+                   }
+                   std::lock_guard lock(vm->slot_mutex);
+                   vm->slot_used[slot] = false;
+                 }));
 }
 
 Result<IoEventFd> Vm::RegisterIoEvent(const EventFd& efd, IoEventSpace space, uint64_t address,
@@ -153,7 +125,13 @@ Result<IoEventFd> Vm::RegisterIoEvent(const EventFd& efd, IoEventSpace space, ui
   if (::ioctl(fd(), KVM_IOEVENTFD, &spec) != 0) {
     return Error::Errno(errno, "cannot register an ioeventfd at {:#x}", address);
   }
-  return IoEventFd(handle_, spec);
+  return IoEventFd([vm = handle_, spec] {
+    kvm_ioeventfd gone = spec;
+    gone.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+    if (::ioctl(vm->fd.get(), KVM_IOEVENTFD, &gone) != 0) {
+      LOG_ERROR("cannot deassign ioeventfd at {:#x}: errno {}", spec.addr, errno);
+    }
+  });
 }
 
 Result<IrqFd> Vm::RegisterIrqFd(const EventFd& efd, uint32_t gsi, const EventFd* resample) {
@@ -167,7 +145,13 @@ Result<IrqFd> Vm::RegisterIrqFd(const EventFd& efd, uint32_t gsi, const EventFd*
   if (::ioctl(fd(), KVM_IRQFD, &spec) != 0) {
     return Error::Errno(errno, "cannot register an irqfd for GSI {}", gsi);
   }
-  return IrqFd(handle_, spec);
+  return IrqFd([vm = handle_, spec] {
+    kvm_irqfd gone = spec;
+    gone.flags = KVM_IRQFD_FLAG_DEASSIGN;
+    if (::ioctl(vm->fd.get(), KVM_IRQFD, &gone) != 0) {
+      LOG_ERROR("cannot deassign irqfd for GSI {}: errno {}", spec.gsi, errno);
+    }
+  });
 }
 
 Result<void> Vm::SetIrqLine(uint32_t gsi, bool level) {

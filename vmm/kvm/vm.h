@@ -22,11 +22,13 @@
 #include "vmm/base/result.h"
 #include "vmm/base/unique_fd.h"
 #include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/vm_interfaces.h"
 #include "vmm/memory/guest_address.h"
 
 namespace mini_vmm::kvm {
 
-// State shared between the Vm and the registrations it hands out.
+// State shared between the Vm and the registrations it hands out (their
+// undo functions hold it, so the VM fd outlives them).
 struct VmHandle {
   explicit VmHandle(UniqueFd vm_fd) : fd(std::move(vm_fd)) {}
   UniqueFd fd;
@@ -34,70 +36,7 @@ struct VmHandle {
   std::vector<bool> slot_used;  // Guarded by slot_mutex.
 };
 
-// A KVM memory slot; removed from KVM when destroyed, so the owner of the
-// host mapping must destroy its Memslot first (declare it after the mapping).
-class Memslot {
- public:
-  Memslot(Memslot&& other) noexcept;
-  Memslot& operator=(Memslot&&) = delete;
-  Memslot(const Memslot&) = delete;
-  Memslot& operator=(const Memslot&) = delete;
-  ~Memslot();
-
-  uint32_t slot() const { return slot_; }
-  GuestAddress guest_address() const { return gpa_; }
-  uint64_t size() const { return size_; }
-
- private:
-  friend class Vm;
-  Memslot(std::shared_ptr<VmHandle> vm, uint32_t slot, GuestAddress gpa, uint64_t size)
-      : vm_(std::move(vm)), slot_(slot), gpa_(gpa), size_(size) {}
-
-  std::shared_ptr<VmHandle> vm_;
-  uint32_t slot_;
-  GuestAddress gpa_;
-  uint64_t size_;
-};
-
-enum class IoEventSpace { kPio, kMmio };
-
-// A registered ioeventfd: guest writes to the address signal the eventfd
-// inside KVM, without an exit to userspace. Deassigned when destroyed.
-class IoEventFd {
- public:
-  IoEventFd(IoEventFd&& other) noexcept;
-  IoEventFd& operator=(IoEventFd&&) = delete;
-  IoEventFd(const IoEventFd&) = delete;
-  IoEventFd& operator=(const IoEventFd&) = delete;
-  ~IoEventFd();
-
- private:
-  friend class Vm;
-  IoEventFd(std::shared_ptr<VmHandle> vm, kvm_ioeventfd spec) : vm_(std::move(vm)), spec_(spec) {}
-
-  std::shared_ptr<VmHandle> vm_;
-  kvm_ioeventfd spec_;
-};
-
-// A registered irqfd: signalling the eventfd injects the GSI inside KVM.
-// Deassigned when destroyed.
-class IrqFd {
- public:
-  IrqFd(IrqFd&& other) noexcept;
-  IrqFd& operator=(IrqFd&&) = delete;
-  IrqFd(const IrqFd&) = delete;
-  IrqFd& operator=(const IrqFd&) = delete;
-  ~IrqFd();
-
- private:
-  friend class Vm;
-  IrqFd(std::shared_ptr<VmHandle> vm, kvm_irqfd spec) : vm_(std::move(vm)), spec_(spec) {}
-
-  std::shared_ptr<VmHandle> vm_;
-  kvm_irqfd spec_;
-};
-
-class Vm {
+class Vm final : public MemslotTable, public IoEvents, public IrqLines {
  public:
   Vm(UniqueFd vm_fd, size_t vcpu_mmap_size);
 
@@ -119,21 +58,15 @@ class Vm {
   // In-kernel PIT; port 0x61's speaker bits are emulated as a dummy.
   Result<void> CreatePit2();
 
-  // Maps [host, host + size) at `gpa`. `host` must stay mapped for the life
-  // of the returned Memslot.
-  Result<Memslot> AddMemslot(GuestAddress gpa, uint64_t size, void* host, bool read_only = false);
-
-  // Writes of `len` bytes to `address` (matching `datamatch` if given) will
-  // signal `fd`. The eventfd must stay open while registered.
+  // MemslotTable, IoEvents, IrqLines (vm_interfaces.h).
+  Result<Memslot> AddMemslot(GuestAddress gpa, uint64_t size, void* host,
+                             bool read_only = false) override;
   Result<IoEventFd> RegisterIoEvent(const EventFd& fd, IoEventSpace space, uint64_t address,
-                                    uint32_t len, std::optional<uint64_t> datamatch);
-  // Signalling `fd` raises `gsi`. With `resample`, the GSI is level-triggered:
-  // KVM deasserts it on guest EOI and signals `resample`.
-  Result<IrqFd> RegisterIrqFd(const EventFd& fd, uint32_t gsi, const EventFd* resample = nullptr);
-  // Sets a GSI's level (KVM_IRQ_LINE).
-  Result<void> SetIrqLine(uint32_t gsi, bool level);
-  // Replaces the whole GSI routing table (KVM_SET_GSI_ROUTING).
-  Result<void> SetGsiRouting(std::span<const kvm_irq_routing_entry> routes);
+                                    uint32_t len, std::optional<uint64_t> datamatch) override;
+  Result<IrqFd> RegisterIrqFd(const EventFd& fd, uint32_t gsi,
+                              const EventFd* resample = nullptr) override;
+  Result<void> SetIrqLine(uint32_t gsi, bool level) override;
+  Result<void> SetGsiRouting(std::span<const kvm_irq_routing_entry> routes) override;
 
   Result<Vcpu> CreateVcpu(uint32_t id);
 

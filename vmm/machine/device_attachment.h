@@ -4,7 +4,7 @@
 //
 //   DeviceAttachment a("virtio-blk0", [t = transport] { t->Shutdown(); });
 //   auto& irq = a.Hold(std::make_unique<IrqFdInterrupt>(TRY(EventFd::Create())));
-//   a.Hold(TRY(vm.RegisterIrqFd(irq->eventfd(), gsi)));
+//   a.Hold(TRY(router.ConnectIrqFd(irq->eventfd(), gsi)));
 //   a.Hold(TRY(mmio_bus.Attach(transport, base, size)));
 //
 // Teardown, in the destructor (or Stop() earlier):

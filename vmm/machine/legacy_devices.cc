@@ -24,7 +24,7 @@ Result<void> CreateSerial(const LegacyWiring& w, LegacyDevices& d) {
   EventFd irq = TRY(EventFd::Create());
   d.serial_interrupt = std::make_unique<devices::IrqFdInterrupt>(std::move(irq));
   d.serial_irqfd.emplace(
-      TRY(w.vm.RegisterIrqFd(d.serial_interrupt->eventfd(), arch::x86_64::kSerialGsi)));
+      TRY(w.irqs.ConnectIrqFd(d.serial_interrupt->eventfd(), arch::x86_64::kSerialGsi)));
   const EventFd* room = &w.console_room;
   d.serial = std::make_shared<devices::Serial>(*d.serial_interrupt, w.console_output,
                                                [room] { room->Signal(); });

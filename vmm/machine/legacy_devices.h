@@ -18,7 +18,7 @@
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
 #include "vmm/config/config.h"
-#include "vmm/kvm/vm.h"
+#include "vmm/kvm/interrupt_router.h"
 #include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {
@@ -37,7 +37,7 @@ struct LegacyDevices {
 };
 
 struct LegacyWiring {
-  kvm::Vm& vm;
+  kvm::InterruptRouter& irqs;
   devices::Bus& pio;
   StopSignal& stop;
   devices::ByteSink& console_output;

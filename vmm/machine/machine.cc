@@ -34,7 +34,6 @@ Result<kvm::Vm> CreateVm(const kvm::Kvm& kvm) {
   TRY(vm.SetTssAddress(x86::kTssAddress));
   TRY(vm.CreateIrqchip());
   TRY(x86::ConfigurePics(vm));
-  TRY(vm.SetGsiRouting(x86::LegacyIrqRoutes()));
   TRY(vm.CreatePit2());
   return vm;
 }
@@ -92,6 +91,8 @@ Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   std::unique_ptr<Machine> machine(new Machine(config, std::move(kvm), std::move(vm),
                                                std::move(memory), TRY(EventFd::Create()),
                                                TRY(EventFd::Create())));
+  // The router replaces KVM's default routing with the platform's pins.
+  TRY(machine->irqs_.CommitFixed());
   TRY(machine->MapMemory());
   TRY(machine->CreateDevices());
 
@@ -111,8 +112,8 @@ Result<void> Machine::MapMemory() {
 
 Result<void> Machine::CreateDevices() {
   legacy_.emplace(TRY(CreateLegacyDevices(
-      LegacyWiring{vm_, pio_bus_, stop_, console_output_, console_room_, config_.boot_timer})));
-  virtio_.emplace(vm_, mmio_bus_, memory_, resources_);
+      LegacyWiring{irqs_, pio_bus_, stop_, console_output_, console_room_, config_.boot_timer})));
+  virtio_.emplace(vm_, irqs_, mmio_bus_, memory_, resources_);
   TRY(CreateDisks());
   return {};
 }

@@ -19,6 +19,9 @@
 #include "vmm/config/config.h"
 #include "vmm/console/console_output.h"
 #include "vmm/console/stdio_console.h"
+#include "arch/x86_64/irq_routing.h"
+#include "arch/x86_64/layout.h"
+#include "vmm/kvm/interrupt_router.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
@@ -35,6 +38,10 @@ class Machine {
  public:
   // `config` must have passed ValidateConfig().
   static Result<std::unique_ptr<Machine>> Create(const VmConfig& config);
+
+  // MSI routes get GSIs above the IOAPIC's pins, below this bound (KVM
+  // allows 4096 routes on x86; a thousand vectors is plenty for now).
+  static constexpr uint32_t kMaxMsiGsi = 1024;
 
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
@@ -59,6 +66,9 @@ class Machine {
   VmConfig config_;
   kvm::Kvm kvm_;
   kvm::Vm vm_;
+  // Owns KVM's GSI routing table; every irqfd is connected through it.
+  kvm::InterruptRouter irqs_{vm_, arch::x86_64::LegacyIrqRoutes(),
+                             {.first = arch::x86_64::kIoapicPins, .end = kMaxMsiGsi}};
   GuestMemory memory_;
   // Guest-physical regions and who follows them; after memory_, so KVM
   // forgets the slots before the mappings go.

@@ -31,11 +31,11 @@ Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device
                                                            std::move(queue_events), *interrupt);
   DeviceAttachment attachment(name, [transport] { transport->Shutdown(); });
   auto& line = attachment.Hold(std::move(interrupt));
-  attachment.Hold(TRY(vm_.RegisterIrqFd(line->eventfd(), gsi)));
+  attachment.Hold(TRY(irqs_.ConnectIrqFd(line->eventfd(), gsi)));
   attachment.Hold(transport);
   const auto& events = transport->queue_events();
   for (size_t q = 0; q < events.size(); ++q) {
-    attachment.Hold(TRY(vm_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
+    attachment.Hold(TRY(io_events_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
                                             base + VIRTIO_MMIO_QUEUE_NOTIFY, sizeof(uint32_t),
                                             q)));
   }

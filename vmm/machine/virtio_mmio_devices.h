@@ -22,16 +22,22 @@
 #include "firmware/acpi/tables.h"
 #include "vmm/base/result.h"
 #include "vmm/machine/device_attachment.h"
-#include "vmm/kvm/vm.h"
+#include "vmm/kvm/interrupt_router.h"
+#include "vmm/kvm/vm_interfaces.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
 
 class VirtioMmioDevices {
  public:
-  VirtioMmioDevices(kvm::Vm& vm, devices::Bus& mmio_bus, const GuestMemory& memory,
-                    arch::x86_64::PlatformResources& resources)
-      : vm_(vm), mmio_bus_(mmio_bus), memory_(memory), resources_(resources) {}
+  // Everything given must outlive this object.
+  VirtioMmioDevices(kvm::IoEvents& io_events, kvm::InterruptRouter& irqs, devices::Bus& mmio_bus,
+                    const GuestMemory& memory, arch::x86_64::PlatformResources& resources)
+      : io_events_(io_events),
+        irqs_(irqs),
+        mmio_bus_(mmio_bus),
+        memory_(memory),
+        resources_(resources) {}
 
   VirtioMmioDevices(const VirtioMmioDevices&) = delete;
   VirtioMmioDevices& operator=(const VirtioMmioDevices&) = delete;
@@ -54,7 +60,8 @@ class VirtioMmioDevices {
     DeviceAttachment attachment;
   };
 
-  kvm::Vm& vm_;
+  kvm::IoEvents& io_events_;
+  kvm::InterruptRouter& irqs_;
   devices::Bus& mmio_bus_;
   const GuestMemory& memory_;
   arch::x86_64::PlatformResources& resources_;

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "tests/support/fake_vm.h"
+
 namespace mini_vmm::kvm {
 namespace {
 
@@ -16,37 +18,24 @@ kvm_irq_routing_entry IoapicPin(uint32_t gsi) {
   return e;
 }
 
-// Records every table "KVM" is given; can be told to refuse the next one.
-struct FakeKvm {
-  std::vector<std::vector<kvm_irq_routing_entry>> tables;
-  bool refuse = false;
-  InterruptRouter::Commit commit() {
-    return [this](std::span<const kvm_irq_routing_entry> t) -> Result<void> {
-      if (refuse) return Error::Errno(EINVAL, "cannot set the GSI routing table");
-      tables.emplace_back(t.begin(), t.end());
-      return {};
-    };
-  }
-};
-
 struct RouterTest {
-  FakeKvm kvm;
-  InterruptRouter router{kvm.commit(), {IoapicPin(4), IoapicPin(8)}, GsiRange{24, 27}};
+  testing::FakeVm kvm;
+  InterruptRouter router{kvm, {IoapicPin(4), IoapicPin(8)}, GsiRange{24, 27}};
 };
 
 TEST_CASE_METHOD(RouterTest, "CommitFixed hands KVM the fixed routes alone") {
   REQUIRE(router.CommitFixed().ok());
-  REQUIRE(kvm.tables.size() == 1);
-  REQUIRE(kvm.tables[0].size() == 2);
-  CHECK(kvm.tables[0][0].gsi == 4);
-  CHECK(kvm.tables[0][1].gsi == 8);
+  REQUIRE(kvm.routing_tables().size() == 1);
+  REQUIRE(kvm.routing_tables()[0].size() == 2);
+  CHECK(kvm.routing_tables()[0][0].gsi == 4);
+  CHECK(kvm.routing_tables()[0][1].gsi == 8);
 }
 
 TEST_CASE_METHOD(RouterTest, "AddMsi takes the first free GSI and commits fixed plus MSI") {
   auto route = router.AddMsi({.address = 0xfee0'1000, .data = 0x4041});
   REQUIRE(route.ok());
   CHECK(route->gsi() == 24);
-  const auto& table = kvm.tables.back();
+  const auto table = kvm.routing_tables().back();
   REQUIRE(table.size() == 3);
   CHECK(table[2].gsi == 24);
   CHECK(table[2].type == KVM_IRQ_ROUTING_MSI);
@@ -59,7 +48,7 @@ TEST_CASE_METHOD(RouterTest, "Update rewrites the route in place") {
   auto route = router.AddMsi({.address = 0xfee0'0000, .data = 1});
   REQUIRE(route.ok());
   REQUIRE(route->Update({.address = 0x1'fee0'2000, .data = 2}).ok());
-  const auto& table = kvm.tables.back();
+  const auto table = kvm.routing_tables().back();
   REQUIRE(table.size() == 3);
   CHECK(table[2].u.msi.address_lo == 0xfee0'2000);
   CHECK(table[2].u.msi.address_hi == 1);
@@ -69,9 +58,9 @@ TEST_CASE_METHOD(RouterTest, "Update rewrites the route in place") {
 TEST_CASE_METHOD(RouterTest, "An unchanged Update costs no commit") {
   auto route = router.AddMsi({.address = 0xfee0'0000, .data = 1});
   REQUIRE(route.ok());
-  const size_t commits = kvm.tables.size();
+  const size_t commits = kvm.routing_tables().size();
   REQUIRE(route->Update({.address = 0xfee0'0000, .data = 1}).ok());
-  CHECK(kvm.tables.size() == commits);
+  CHECK(kvm.routing_tables().size() == commits);
 }
 
 TEST_CASE_METHOD(RouterTest, "Dropping a route removes it and frees its GSI for reuse") {
@@ -79,7 +68,7 @@ TEST_CASE_METHOD(RouterTest, "Dropping a route removes it and frees its GSI for 
     auto first = router.AddMsi({.address = 0xfee0'0000, .data = 1});
     REQUIRE(first.ok());
   }
-  CHECK(kvm.tables.back().size() == 2);
+  CHECK(kvm.routing_tables().back().size() == 2);
   CHECK(router.msi_routes() == 0);
   auto again = router.AddMsi({.address = 0xfee0'0000, .data = 2});
   REQUIRE(again.ok());
@@ -110,7 +99,7 @@ TEST_CASE_METHOD(RouterTest, "GsiExhausted: a fourth route in a three-GSI range 
 }
 
 TEST_CASE_METHOD(RouterTest, "KvmRefusesAdd: a refused table leaves no route behind") {
-  kvm.refuse = true;
+  kvm.RefuseRouting(1);
   auto route = router.AddMsi({.address = 0xfee0'0000, .data = 1});
   REQUIRE_FALSE(route.ok());
   CHECK(route.error().errno_value() == EINVAL);
@@ -120,12 +109,11 @@ TEST_CASE_METHOD(RouterTest, "KvmRefusesAdd: a refused table leaves no route beh
 TEST_CASE_METHOD(RouterTest, "KvmRefusesUpdate: the route keeps its old message") {
   auto route = router.AddMsi({.address = 0xfee0'0000, .data = 1});
   REQUIRE(route.ok());
-  kvm.refuse = true;
+  kvm.RefuseRouting(1);
   CHECK_FALSE(route->Update({.address = 0xfee0'0000, .data = 9}).ok());
-  kvm.refuse = false;
   auto other = router.AddMsi({.address = 0xfee0'0000, .data = 2});
   REQUIRE(other.ok());
-  CHECK(kvm.tables.back()[2].u.msi.data == 1);
+  CHECK(kvm.routing_tables().back()[2].u.msi.data == 1);
 }
 
 TEST_CASE_METHOD(RouterTest, "committed() is the last table KVM accepted") {
@@ -134,6 +122,62 @@ TEST_CASE_METHOD(RouterTest, "committed() is the last table KVM accepted") {
   const auto committed = router.committed();
   REQUIRE(committed.size() == 3);
   CHECK(committed[2].u.msi.data == 7);
+}
+
+TEST_CASE_METHOD(RouterTest, "ConnectIrqFd registers an irqfd on a fixed route") {
+  auto efd = EventFd::Create();
+  REQUIRE(efd.ok());
+  auto irq = router.ConnectIrqFd(*efd, 4);
+  REQUIRE(irq.ok());
+  const auto irqfds = kvm.live_irqfds();
+  REQUIRE(irqfds.size() == 1);
+  CHECK(irqfds[0].gsi == 4);
+  CHECK(irqfds[0].fd == efd->fd());
+  CHECK(irqfds[0].resample_fd == -1);
+}
+
+TEST_CASE_METHOD(RouterTest, "ConnectIrqFd registers an irqfd on a live MSI route") {
+  auto efd = EventFd::Create();
+  REQUIRE(efd.ok());
+  auto route = router.AddMsi({.address = 0xfee0'0000, .data = 1});
+  REQUIRE(route.ok());
+  auto irq = router.ConnectIrqFd(*efd, route->gsi());
+  REQUIRE(irq.ok());
+  CHECK(kvm.live_irqfds().at(0).gsi == 24);
+}
+
+TEST_CASE_METHOD(RouterTest, "UnroutedGsi: an irqfd on a GSI with no route is refused") {
+  auto efd = EventFd::Create();
+  REQUIRE(efd.ok());
+  auto irq = router.ConnectIrqFd(*efd, 5);
+  REQUIRE_FALSE(irq.ok());
+  CHECK(irq.error().ToString() == "GSI 5 has no route for an irqfd");
+  CHECK(kvm.live_irqfds().empty());
+}
+
+TEST_CASE_METHOD(RouterTest, "RemovedMsiRoute: its GSI takes no irqfd any more") {
+  auto efd = EventFd::Create();
+  REQUIRE(efd.ok());
+  uint32_t gsi = 0;
+  {
+    auto route = router.AddMsi({.address = 0xfee0'0000, .data = 1});
+    REQUIRE(route.ok());
+    gsi = route->gsi();
+  }
+  CHECK_FALSE(router.ConnectIrqFd(*efd, gsi).ok());
+}
+
+TEST_CASE_METHOD(RouterTest, "Dropping the IrqFd deassigns it") {
+  auto efd = EventFd::Create();
+  REQUIRE(efd.ok());
+  { auto irq = router.ConnectIrqFd(*efd, 8); }
+  CHECK(kvm.live_irqfds().empty());
+}
+
+TEST_CASE_METHOD(RouterTest, "SetLevel drives a fixed line and refuses an unrouted one") {
+  REQUIRE(router.SetLevel(8, true).ok());
+  CHECK(kvm.irq_lines() == std::vector<std::pair<uint32_t, bool>>{{8, true}});
+  CHECK_FALSE(router.SetLevel(9, true).ok());
 }
 
 }  // namespace

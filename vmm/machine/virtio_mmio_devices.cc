@@ -20,7 +20,26 @@ Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device
   }
   const uint64_t window = virtio::MmioTransport::kWindowSize;
   const uint64_t base = TRY(resources_.mmio_devices.Allocate(window, window, name));
-  const auto gsi = static_cast<uint32_t>(TRY(resources_.gsis.Allocate(1, 1, name)));
+  auto gsi = resources_.gsis.Allocate(1, 1, name);
+  if (!gsi.ok()) {
+    resources_.mmio_devices.Free(base);
+    return std::move(gsi).error();
+  }
+  auto attached = Attach(std::move(device), base, static_cast<uint32_t>(*gsi));
+  if (!attached.ok()) {
+    // Nothing of the device stays: its registrations went with the
+    // attachment; give its window and GSI back too.
+    resources_.gsis.Free(*gsi);
+    resources_.mmio_devices.Free(base);
+    return std::move(attached).error();
+  }
+  slots_.push_back(Slot{base, static_cast<uint32_t>(*gsi), std::move(*attached)});
+  return {};
+}
+
+Result<DeviceAttachment> VirtioMmioDevices::Attach(std::shared_ptr<virtio::VirtioDevice> device,
+                                                   uint64_t base, uint32_t gsi) {
+  const std::string name(device->name());
   std::vector<EventFd> queue_events;
   for (size_t q = 0; q < device->queue_max_sizes().size(); ++q) {
     queue_events.push_back(TRY(EventFd::Create()));
@@ -36,12 +55,11 @@ Result<void> VirtioMmioDevices::Add(std::shared_ptr<virtio::VirtioDevice> device
   const auto& events = transport->queue_events();
   for (size_t q = 0; q < events.size(); ++q) {
     attachment.Hold(TRY(io_events_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
-                                            base + VIRTIO_MMIO_QUEUE_NOTIFY, sizeof(uint32_t),
-                                            q)));
+                                                   base + VIRTIO_MMIO_QUEUE_NOTIFY,
+                                                   sizeof(uint32_t), q)));
   }
   attachment.Hold(TRY(mmio_bus_.Attach(transport, base, virtio::MmioTransport::kWindowSize)));
-  slots_.push_back(Slot{base, gsi, std::move(attachment)});
-  return {};
+  return attachment;
 }
 
 void VirtioMmioDevices::StopAll() noexcept {

@@ -54,6 +54,10 @@ class VirtioMmioDevices {
   std::string KernelParameters() const;
 
  private:
+  // The device's transport and registrations at `base` and `gsi`.
+  Result<DeviceAttachment> Attach(std::shared_ptr<virtio::VirtioDevice> device, uint64_t base,
+                                  uint32_t gsi);
+
   struct Slot {
     uint64_t base = 0;
     uint32_t gsi = 0;

@@ -198,7 +198,9 @@ Result<StopReason> Machine::Run() {
   ::malloc_trim(0);
   VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_});
   TRY(console_output_.Start());
-  TRY(runner.Start(vcpus_));
+  std::vector<std::unique_ptr<RunnableVcpu>> runnable;
+  for (kvm::Vcpu& vcpu : vcpus_) runnable.push_back(std::make_unique<KvmVcpu>(vcpu));
+  TRY(runner.Start(std::move(runnable)));
   Result<void> served = loop.Run();
   runner.StopAll();
   ReportDroppedOutput(console_output_.Stop());

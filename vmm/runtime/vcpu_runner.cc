@@ -8,8 +8,6 @@
 #include <cstring>
 #include <variant>
 
-#include "arch/x86_64/crash_dump.h"
-#include "arch/x86_64/parked_vcpu.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/base/thread_kick.h"
@@ -56,14 +54,17 @@ class PeriodicKick {
 
 }  // namespace
 
-Result<void> VcpuRunner::Start(std::vector<kvm::Vcpu>& vcpus) {
+Result<void> VcpuRunner::Start(std::vector<std::unique_ptr<RunnableVcpu>> vcpus) {
+  VMM_CHECK(threads_.empty());
+  for (size_t i = 0; i < vcpus.size(); ++i) VMM_CHECK(vcpus[i]->id() == i);
   TRY(InstallThreadKickHandler());
   num_parked_flags_ = vcpus.size();
   gate_ = std::make_unique<PauseGate>(vcpus.size());
   parked_ = std::make_unique<std::atomic<bool>[]>(num_parked_flags_);
-  threads_.reserve(vcpus.size());
-  for (kvm::Vcpu& vcpu : vcpus) {
-    vcpus_.push_back(&vcpu);
+  vcpus_ = std::move(vcpus);
+  threads_.reserve(vcpus_.size());
+  for (auto& owned : vcpus_) {
+    RunnableVcpu& vcpu = *owned;
     try {
       threads_.emplace_back([this, &vcpu] { Loop(vcpu); });
     } catch (const std::system_error& e) {
@@ -81,8 +82,9 @@ void VcpuRunner::StopAll() noexcept {
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // The vCPUs stay: a late Pause/Resume/Kick must find them (threads_ is
+  // empty, so none does anything).
   threads_.clear();
-  vcpus_.clear();
 }
 
 void VcpuRunner::Kick(size_t index) noexcept {
@@ -116,7 +118,7 @@ void VcpuRunner::ResumeAll() {
   for (size_t i = 0; i < threads_.size(); ++i) Resume(i);
 }
 
-void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
+void VcpuRunner::Loop(RunnableVcpu& vcpu) noexcept {
   const std::string name = "vcpu" + std::to_string(vcpu.id());
   ::pthread_setname_np(::pthread_self(), name.c_str());
   const ExitContext context{env_.pio, env_.mmio, env_.memory, vcpu.id()};
@@ -144,7 +146,7 @@ void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
         break;
       case ExitAction::kDebug:
         if (env_.on_debug) {
-          env_.on_debug(vcpu, std::get<kvm::DebugExit>(exit));
+          env_.on_debug(vcpu.id(), std::get<kvm::DebugExit>(exit));
         } else {
           LOG_WARN_RATELIMITED("vCPU {}: debug exit with no debugger attached", vcpu.id());
         }
@@ -152,15 +154,15 @@ void VcpuRunner::Loop(kvm::Vcpu& vcpu) noexcept {
       case ExitAction::kCrash:
         env_.stop.Request(StopReason::kCrash,
                           Format("vCPU {}: {}\n{}", vcpu.id(), outcome.reason,
-                                 arch::x86_64::DescribeVcpu(vcpu, env_.memory)));
+                                 vcpu.Describe(env_.memory)));
         break;
     }
   }
 }
 
-void VcpuRunner::CheckParked(const kvm::Vcpu& vcpu) noexcept {
+void VcpuRunner::CheckParked(const RunnableVcpu& vcpu) noexcept {
   if (vcpu.id() >= num_parked_flags_) return;
-  const Result<bool> parked = arch::x86_64::IsVcpuParked(vcpu);
+  const Result<bool> parked = vcpu.IsParked();
   if (!parked.ok()) return;  // Not knowing is "not parked": keep running.
   parked_[vcpu.id()].store(*parked, std::memory_order_relaxed);
   if (!*parked) return;

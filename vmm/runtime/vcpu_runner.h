@@ -13,6 +13,9 @@
 // state is stable; Resume*() lets them run again. Debug exits (breakpoints,
 // single steps, watchpoints) go to Environment::on_debug on the vCPU's own
 // thread; the GDB stub pauses the others from there.
+//
+// The runner drives RunnableVcpus (runnable_vcpu.h): KVM's in the machine,
+// scripted fakes in tests.
 #pragma once
 
 #include <pthread.h>
@@ -25,7 +28,7 @@
 
 #include "devices/bus/bus.h"
 #include "vmm/base/result.h"
-#include "vmm/kvm/vcpu.h"
+#include "vmm/runtime/runnable_vcpu.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/kvm/vcpu_exit.h"
 #include "vmm/runtime/pause_gate.h"
@@ -42,7 +45,8 @@ class VcpuRunner {
     StopSignal& stop;
     // Called on the vCPU's thread for every KVM_EXIT_DEBUG; none: ignored
     // (logged, rate-limited), since nothing armed a debug event.
-    std::function<void(kvm::Vcpu&, const kvm::DebugExit&)> on_debug = nullptr;
+    // The argument is the vCPU's index.
+    std::function<void(uint32_t, const kvm::DebugExit&)> on_debug = nullptr;
   };
 
   explicit VcpuRunner(Environment env) : env_(env) {}
@@ -50,8 +54,8 @@ class VcpuRunner {
   VcpuRunner(const VcpuRunner&) = delete;
   VcpuRunner& operator=(const VcpuRunner&) = delete;
 
-  // Starts a thread per vCPU; the vCPUs must outlive the runner.
-  Result<void> Start(std::vector<kvm::Vcpu>& vcpus);
+  // Starts a thread per vCPU. `vcpus[i].id()` must be i.
+  Result<void> Start(std::vector<std::unique_ptr<RunnableVcpu>> vcpus);
   // Kicks every vCPU out of the guest and joins the threads. Idempotent.
   void StopAll() noexcept;
 
@@ -64,9 +68,9 @@ class VcpuRunner {
   void ResumeAll();
 
  private:
-  void Loop(kvm::Vcpu& vcpu) noexcept;
+  void Loop(RunnableVcpu& vcpu) noexcept;
   void Kick(size_t index) noexcept;
-  void CheckParked(const kvm::Vcpu& vcpu) noexcept;
+  void CheckParked(const RunnableVcpu& vcpu) noexcept;
 
   Environment env_;
   std::atomic<bool> stopping_{false};
@@ -78,7 +82,7 @@ class VcpuRunner {
   // wrongly taken as halted, which Linux never does while onlining a CPU.
   std::unique_ptr<std::atomic<bool>[]> parked_;
   size_t num_parked_flags_ = 0;
-  std::vector<kvm::Vcpu*> vcpus_;
+  std::vector<std::unique_ptr<RunnableVcpu>> vcpus_;
   std::vector<std::thread> threads_;
   std::unique_ptr<PauseGate> gate_;  // Made by Start(), one slot per vCPU.
 };

@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "devices/virtio/blk/disk_config.h"
+#include "devices/virtio/blk/disk_kind.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "vmm/base/check.h"
 #include "vmm/cli/cli.h"
@@ -118,7 +118,10 @@ void CheckArgv(fuzz::FuzzInput& in) {
     VMM_CHECK(!c.kernel_path.empty());
     VMM_CHECK(c.cpus >= 1 && c.cpus <= 254);
     VMM_CHECK(c.memory_bytes % 1024 == 0);
-    for (const virtio::blk::DiskConfig& disk : c.disks) {
+    for (const DeviceRequest& device : c.devices) {
+      VMM_CHECK(device.kind != nullptr && device.options != nullptr);
+      if (device.kind != &virtio::blk::DiskKind()) continue;
+      const auto& disk = static_cast<const virtio::blk::DiskSpec&>(*device.options).config;
       VMM_CHECK(!disk.path.empty() && disk.serial.size() <= kSerialBytes);
     }
     return;

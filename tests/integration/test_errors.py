@@ -136,7 +136,7 @@ class BadInputTest(unittest.TestCase):
         for _ in range(19):
             disks += ["--disk", "path=%s,readonly=on" % vt.INITRD]
         run = self.run_in_tmp(["run", "--kernel", vt.KERNEL] + disks)
-        self.assert_usage_error(run, "--disk is given 19 times; the machine has 18 "
+        self.assert_usage_error(run, "19 virtio devices are given; the machine has 18 "
                                      "virtio-mmio slots")
 
     def test_open_file_limit_too_low_for_the_devices(self):
@@ -151,7 +151,7 @@ class BadInputTest(unittest.TestCase):
                              timeout=120, prefix=limit)
         finally:
             os.chdir(cwd)
-        self.assert_usage_error(run, "(--cpus 1, 2 disks) needs up to 33 open files",
+        self.assert_usage_error(run, "(--cpus 1, 2 virtio devices) needs up to 33 open files",
                                 "limit of 32", "RLIMIT_NOFILE")
 
     def test_command_line_longer_than_the_kernel_accepts(self):

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "devices/virtio/blk/disk_config.h"
+#include "vmm/config/device_kinds.h"
 #include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
 
@@ -47,7 +47,8 @@ std::string CheckLogLevel(const std::string& text) {
 }
 
 struct RawOptions {
-  std::vector<std::string> disks;
+  // Per DeviceKinds() entry, its option's values.
+  std::vector<std::vector<std::string>> devices{DeviceKinds().size()};
   std::string memory = "512M";
   std::string cpus = "1";
   std::string log_level = "warn";
@@ -79,22 +80,28 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
       ->type_name("LEVEL")
       ->check(CLI::Validator(CheckLogLevel, ""))
       ->capture_default_str();
-  run.add_option("--disk", raw.disks,
-                 "a virtio-blk disk: path=FILE[,readonly=on|off][,serial=ID]; repeat for more")
-      ->type_name("SPEC")
-      ->check(CLI::Validator(
-          [](const std::string& text) {
-            auto disk = virtio::blk::ParseDiskOption(text);
-            return disk.ok() ? std::string() : disk.error().ToString();
-          },
-          ""));
+  for (size_t i = 0; i < DeviceKinds().size(); ++i) {
+    const virtio::DeviceKind& kind = *DeviceKinds()[i];
+    run.add_option("--" + std::string(kind.option()), raw.devices[i], std::string(kind.help()))
+        ->type_name("SPEC")
+        ->check(CLI::Validator(
+            [&kind](const std::string& text) {
+              auto device = ParseDeviceRequest(kind, text);
+              return device.ok() ? std::string() : device.error().ToString();
+            },
+            ""));
+  }
   run.add_option("--kvm-device", config.kvm_path, "KVM device node")
       ->type_name("PATH")
       ->capture_default_str();
 }
 
 void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
-  for (const std::string& text : raw.disks) config.disks.push_back(*virtio::blk::ParseDiskOption(text));
+  for (size_t i = 0; i < DeviceKinds().size(); ++i) {
+    for (const std::string& text : raw.devices[i]) {
+      config.devices.push_back(*ParseDeviceRequest(*DeviceKinds()[i], text));
+    }
+  }
   const MemoryConfig memory = *ParseMemoryOption(raw.memory);
   config.memory_bytes = memory.bytes;
   config.memory_backing = memory.backing;

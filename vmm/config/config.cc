@@ -37,51 +37,18 @@ uint64_t HostMemoryBytes() {
   return 0;
 }
 
-struct FileId {
-  dev_t device;
-  ino_t inode;
-};
-
-// A disk must be a readable (and, unless read-only, writable) regular file
-// or block device; returns its identity for the duplicate check.
-Result<FileId> CheckDisk(const virtio::blk::DiskConfig& disk) {
-  // O_NONBLOCK: a read-only open of a FIFO would wait for a writer forever.
-  const int flags = (disk.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-  UniqueFd fd(::open(disk.path.c_str(), flags));
-  if (!fd.valid()) {
-    return Error::Errno(errno, "cannot open disk image \"{}\"{}", disk.path,
-                        disk.read_only ? "" : " for writing");
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Error::Errno(errno, "cannot stat \"{}\"", disk.path);
-  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-    return Error::Invalid("disk image \"{}\" is {}, not a regular file or block device", disk.path,
-                          FileTypeName(st.st_mode));
-  }
-  return FileId{st.st_dev, st.st_ino};
-}
-
-Result<void> ValidateDisks(const std::vector<virtio::blk::DiskConfig>& disks) {
+Result<void> ValidateDevices(const std::vector<DeviceRequest>& devices) {
   constexpr size_t kSlots = arch::x86_64::kMaxVirtioMmioDevices;
-  if (disks.size() > kSlots) {
-    return Error::Invalid("--disk is given {} times; the machine has {} virtio-mmio slots",
-                          disks.size(), kSlots);
+  if (devices.size() > kSlots) {
+    return Error::Invalid("{} virtio devices are given; the machine has {} virtio-mmio slots",
+                          devices.size(), kSlots);
   }
-  std::vector<std::pair<FileId, const virtio::blk::DiskConfig*>> seen;
-  for (const virtio::blk::DiskConfig& disk : disks) {
-    const FileId id = TRY(CheckDisk(disk));
-    for (const auto& [other_id, other] : seen) {
-      const bool same = other_id.device == id.device && other_id.inode == id.inode;
-      // Two writers (or a writer and a reader) of one image would corrupt
-      // it or see torn data; two read-only views are harmless.
-      if (same && !(disk.read_only && other->read_only)) {
-        return Error::Invalid(
-            "disk image \"{}\" is given twice (as \"{}\"); a writable image "
-            "can be attached only once",
-            disk.path, other->path);
-      }
+  for (const virtio::DeviceKind* kind : DeviceKinds()) {
+    std::vector<const virtio::DeviceOptions*> instances;
+    for (const DeviceRequest& device : devices) {
+      if (device.kind == kind) instances.push_back(device.options.get());
     }
-    seen.emplace_back(id, &disk);
+    TRY(kind->Validate(instances));
   }
   return {};
 }
@@ -116,7 +83,7 @@ Result<void> ValidateConfig(const VmConfig& config) {
   if (config.memory_bytes % kMiB != 0) {
     return Error::Invalid("--memory must be a whole number of MiB");
   }
-  TRY(ValidateDisks(config.disks));
+  TRY(ValidateDevices(config.devices));
   const uint64_t host = HostMemoryBytes();
   if (host != 0 && config.memory_bytes > host) {
     return Error::Invalid("--memory {} MiB is more than this host's {} MiB of RAM",
@@ -137,8 +104,11 @@ Result<HostLimits> QueryHostLimits(const VmConfig& config) {
 uint64_t OpenFilesNeeded(const VmConfig& config) {
   constexpr uint64_t kBase = 16;
   constexpr uint64_t kPerVcpu = 1;
-  constexpr uint64_t kPerDisk = 8;
-  return kBase + kPerVcpu * config.cpus + kPerDisk * config.disks.size();
+  uint64_t needed = kBase + kPerVcpu * config.cpus;
+  for (const DeviceRequest& device : config.devices) {
+    needed += device.kind->OpenFiles(*device.options);
+  }
+  return needed;
 }
 
 Result<void> ValidateHostLimits(const VmConfig& config, const HostLimits& limits) {
@@ -149,9 +119,9 @@ Result<void> ValidateHostLimits(const VmConfig& config, const HostLimits& limits
   const uint64_t needed = OpenFilesNeeded(config);
   if (needed > limits.open_files) {
     return Error::Invalid(
-        "this configuration (--cpus {}, {} disks) needs up to {} open files, more than this "
-        "process's limit of {} (RLIMIT_NOFILE; raise it with ulimit -n)",
-        config.cpus, config.disks.size(), needed, limits.open_files);
+        "this configuration (--cpus {}, {} virtio devices) needs up to {} open files, more "
+        "than this process's limit of {} (RLIMIT_NOFILE; raise it with ulimit -n)",
+        config.cpus, config.devices.size(), needed, limits.open_files);
   }
   return {};
 }

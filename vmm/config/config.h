@@ -9,7 +9,7 @@
 
 #include "vmm/base/log.h"
 #include "vmm/base/result.h"
-#include "devices/virtio/blk/disk_config.h"
+#include "vmm/config/device_kinds.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
@@ -27,13 +27,15 @@ struct VmConfig {
   bool boot_timer = false;
   LogLevel log_level = LogLevel::kWarn;
   std::string kvm_path = "/dev/kvm";
-  // virtio-blk disks, in the order given (the guest sees vda, vdb, ...).
-  std::vector<virtio::blk::DiskConfig> disks;
+  // virtio devices (--disk, ...), by kind in DeviceKinds() order, then in
+  // the order given (the guest sees vda, vdb, ... in that order).
+  std::vector<DeviceRequest> devices;
 };
 
 // Checks everything that can be checked before creating the VM: the files
-// exist and are readable regular files (never waiting on a FIFO), the disks
-// fit the platform's virtio-mmio slots, the memory size is sane for this
+// exist and are readable regular files (never waiting on a FIFO), each
+// device kind accepts its instances, the devices fit the platform's
+// virtio-mmio slots, the memory size is sane for this
 // host. Errors are one sentence naming the offending value.
 Result<void> ValidateConfig(const VmConfig& config);
 
@@ -48,8 +50,7 @@ Result<HostLimits> QueryHostLimits(const VmConfig& config);
 
 // File descriptors mini-vmm holds at most while running `config`: a base
 // (stdio, KVM, VM, eventfds, signalfd, epoll, image files while loading),
-// one per vCPU, and per disk its image, I/O-thread and io_uring eventfds,
-// the ring, the queue doorbell and the interrupt; rounded up for margin.
+// one per vCPU, and what each device's kind says it holds.
 uint64_t OpenFilesNeeded(const VmConfig& config);
 
 // Refuses a configuration this host cannot hold (too many vCPUs for KVM,

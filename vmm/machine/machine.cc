@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 
 #include "arch/x86_64/irq_routing.h"
 #include "arch/x86_64/layout.h"
@@ -14,7 +15,6 @@
 #include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/vcpu_setup.h"
-#include "devices/virtio/blk/block_device.h"
 #include "vmm/base/event_loop.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
@@ -114,17 +114,15 @@ Result<void> Machine::CreateDevices() {
   legacy_.emplace(TRY(CreateLegacyDevices(
       LegacyWiring{irqs_, pio_bus_, stop_, console_output_, console_room_, config_.boot_timer})));
   virtio_.emplace(vm_, irqs_, mmio_bus_, memory_, resources_);
-  TRY(CreateDisks());
+  TRY(CreateVirtioDevices());
   return {};
 }
 
-Result<void> Machine::CreateDisks() {
-  for (size_t i = 0; i < config_.disks.size(); ++i) {
-    const virtio::blk::DiskConfig& disk = config_.disks[i];
-    virtio::blk::DiskImage image = TRY(virtio::blk::DiskImage::Open(
-        {.path = disk.path, .read_only = disk.read_only, .serial = disk.serial}));
-    auto device = TRY(virtio::blk::BlockDevice::Create(std::move(image),
-                                                       {.name = "virtio-blk" + std::to_string(i)}));
+Result<void> Machine::CreateVirtioDevices() {
+  // Instances are numbered per kind (virtio-blk0, virtio-blk1, ...).
+  std::map<const virtio::DeviceKind*, size_t> count;
+  for (const DeviceRequest& request : config_.devices) {
+    auto device = TRY(request.kind->Create(*request.options, count[request.kind]++));
     TRY(virtio_->Add(std::move(device)));
   }
   return {};

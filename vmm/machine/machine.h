@@ -57,7 +57,7 @@ class Machine {
 
   Result<void> MapMemory();
   Result<void> CreateDevices();
-  Result<void> CreateDisks();
+  Result<void> CreateVirtioDevices();
   PlatformDescription DescribePlatform() const;
   Result<void> CreateVcpus(uint64_t entry, uint64_t boot_params);
   // Logs (info) how much of guest RAM the host backed, and with huge pages.

@@ -15,10 +15,17 @@
 #include <future>
 #include <string>
 
+#include "devices/virtio/blk/disk_kind.h"
 #include "tests/support/fake_kernel_images.h"
 
 namespace mini_vmm {
 namespace {
+
+DeviceRequest Disk(std::string path, bool read_only) {
+  return {.kind = &virtio::blk::DiskKind(),
+          .options = std::make_shared<virtio::blk::DiskSpec>(
+              virtio::blk::DiskConfig{.path = std::move(path), .read_only = read_only, .serial = {}})};
+}
 
 class TempDir {
  public:
@@ -97,7 +104,7 @@ TEST_CASE("ValidateConfig: ReadOnlyDiskIsFifo", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string fifo = dir.Fifo("disk");
-  config.disks.push_back({.path = fifo, .read_only = true, .serial = {}});
+  config.devices.push_back(Disk(fifo, true));
 
   CHECK(ValidationError(config, fifo) ==
         "disk image \"" + fifo + "\" is a FIFO, not a regular file or block device");
@@ -107,7 +114,7 @@ TEST_CASE("ValidateConfig: WritableDiskIsFifo", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string fifo = dir.Fifo("disk");
-  config.disks.push_back({.path = fifo, .read_only = false, .serial = {}});
+  config.devices.push_back(Disk(fifo, false));
 
   CHECK(ValidationError(config, fifo) ==
         "disk image \"" + fifo + "\" is a FIFO, not a regular file or block device");
@@ -127,10 +134,10 @@ TEST_CASE("ValidateConfig: MoreDisksThanVirtioMmioSlots", "[config]") {
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
   for (int i = 0; i < 19; ++i)
-    config.disks.push_back({.path = image, .read_only = true, .serial = {}});
+    config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) ==
-        "--disk is given 19 times; the machine has 18 virtio-mmio slots");
+        "19 virtio devices are given; the machine has 18 virtio-mmio slots");
 }
 
 TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
@@ -138,7 +145,7 @@ TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
   for (int i = 0; i < 18; ++i)
-    config.disks.push_back({.path = image, .read_only = true, .serial = {}});
+    config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) == "");
 }
@@ -176,12 +183,12 @@ TEST_CASE("ValidateHostLimits: CpusAboveKvmMaxVcpus", "[config]") {
 TEST_CASE("ValidateHostLimits: OpenFileLimitBelowWhatDevicesNeed", "[config]") {
   VmConfig config;
   config.cpus = 2;
-  config.disks.resize(3);
+  for (int i = 0; i < 3; ++i) config.devices.push_back(Disk("unused.img", false));
   REQUIRE(OpenFilesNeeded(config) == 16 + 2 + 3 * 8);
 
   CHECK(HostLimitError(config, {.max_vcpus = 1024, .open_files = 41}) ==
-        "this configuration (--cpus 2, 3 disks) needs up to 42 open files, more than this "
-        "process's limit of 41 (RLIMIT_NOFILE; raise it with ulimit -n)");
+        "this configuration (--cpus 2, 3 virtio devices) needs up to 42 open files, more "
+        "than this process's limit of 41 (RLIMIT_NOFILE; raise it with ulimit -n)");
   CHECK(HostLimitError(config, {.max_vcpus = 1024, .open_files = 42}) == "");
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "arch/x86_64/capstone_loader.h"
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "vmm/base/format.h"
 
 namespace mini_vmm::arch::x86_64 {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 
 namespace mini_vmm::arch::x86_64 {
 

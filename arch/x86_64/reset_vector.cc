@@ -1,6 +1,6 @@
 #include "arch/x86_64/reset_vector.h"
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 
 namespace mini_vmm::arch::x86_64 {
 namespace {

@@ -3,7 +3,7 @@
 //
 //   auto pm = std::make_shared<AcpiPm>([&] { vm.RequestPowerOff(); },
 //                                      [&] { vm.RequestReset(); });
-//   TRY(pio_bus.Insert(pm, AcpiPm::kDefaultBase, AcpiPm::kPortCount));
+//   TRY(pio_bus.Insert(pm, x86_64::kAcpiPmPort, AcpiPm::kPortCount));  // platform/layout.h
 //   // FADT: SLEEP_CONTROL_REG = I/O base+0, SLEEP_STATUS_REG = base+1,
 //   //       RESET_REG = base+2 with RESET_VALUE = config.reset_value,
 //   //       all 8 bits wide; DSDT: Name (\_S5_, Package () { 5, 0, 0, 0 }).
@@ -46,7 +46,6 @@ struct AcpiPmConfig {
 
 class AcpiPm final : public BusDevice {
  public:
-  static constexpr uint16_t kDefaultBase = 0x600;
   static constexpr uint64_t kPortCount = 3;
   static constexpr uint64_t kSleepControlOffset = 0;
   static constexpr uint64_t kSleepStatusOffset = 1;

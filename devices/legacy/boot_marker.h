@@ -4,7 +4,7 @@
 //   auto marker = std::make_shared<BootMarker>([] {
 //     LOG_INFO("guest boot marker reached in {} ms since process start", ...);
 //   });
-//   TRY(pio_bus.Insert(marker, BootMarker::kPort, 1));
+//   TRY(pio_bus.Insert(marker, x86_64::kBootMarkerPort, 1));  // platform/layout.h
 //   // In the guest, once booted: outb(123, 0x3f0).
 //
 // The callback runs for the first write of kBootCompleteValue only; later
@@ -27,7 +27,6 @@ namespace mini_vmm::devices {
 
 class BootMarker final : public BusDevice {
  public:
-  static constexpr uint16_t kPort = 0x3f0;
   static constexpr uint8_t kBootCompleteValue = 123;
 
   explicit BootMarker(std::function<void()> on_boot_complete);

@@ -56,14 +56,16 @@
 #include "devices/bus/bus_device.h"
 #include "devices/bus/interrupt.h"
 #include "devices/legacy/bounded_queue.h"
+#include "arch/x86_64/platform/layout.h"
 
 namespace mini_vmm::devices {
 
 class I8042 final : public BusDevice {
  public:
-  static constexpr uint16_t kDataPort = 0x60;
-  static constexpr uint16_t kCommandPort = 0x64;  // Status register when read.
-  static constexpr uint32_t kKeyboardIrq = 1;
+  // The model decodes the absolute ports: it sits in two one-port ranges.
+  static constexpr uint16_t kDataPort = arch::x86_64::kI8042DataPort;
+  static constexpr uint16_t kCommandPort = arch::x86_64::kI8042CommandPort;
+  static constexpr uint32_t kKeyboardIrq = arch::x86_64::kKeyboardIrq;
 
   // `reset` must not throw. `keyboard_interrupt` may be null (no IRQ 1);
   // otherwise it must outlive the device.

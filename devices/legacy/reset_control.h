@@ -6,7 +6,7 @@
 //   bit 3  FULL_RST  full power cycle (1), read back as written
 //
 //   auto rcr = std::make_shared<ResetControl>([&] { vm.RequestReset(); });
-//   TRY(pio_bus.Insert(rcr, kResetControlPort, 1));   // arch/x86_64/layout.h
+//   TRY(pio_bus.Insert(rcr, kResetControlPort, 1));   // arch/x86_64/platform/layout.h
 //
 // Linux's `reboot=pci` (arch/x86/kernel/reboot.c, BOOT_CF9_FORCE) reads the
 // register, writes it with SYS_RST set, then with RST_CPU | SYS_RST (warm)

@@ -1,7 +1,7 @@
 // Rtc: the MC146818-style CMOS clock and its 128 bytes of RAM at 0x70/0x71.
 //
 //   auto rtc = std::make_shared<Rtc>();            // host UTC from time()
-//   TRY(pio_bus.Insert(rtc, Rtc::kIndexPort, Rtc::kPortCount));
+//   TRY(pio_bus.Insert(rtc, x86_64::kRtcPort, Rtc::kPortCount));  // platform/layout.h
 //
 // Write a register index to 0x70, then read or write it at 0x71. Index bit 7
 // is the NMI mask on PCs; it is stripped (NMIs are not gated here), which also
@@ -46,7 +46,6 @@ class Rtc final : public BusDevice {
  public:
   using Clock = std::function<std::time_t()>;
 
-  static constexpr uint16_t kIndexPort = 0x70;
   static constexpr uint64_t kPortCount = 2;  // Index at offset 0, data at 1.
   static constexpr size_t kRamSize = 128;
 

@@ -1,7 +1,7 @@
 // Serial: a 16550A UART as Linux's 8250 driver expects to find it on COM1.
 //
 //   auto serial = std::make_shared<Serial>(irq4, stdout_sink, [&] { stdin_room.Signal(); });
-//   TRY(pio_bus.Insert(serial, Serial::kCom1Base, Serial::kPortCount));
+//   TRY(pio_bus.Insert(serial, x86_64::kCom1Port, Serial::kPortCount));  // platform/layout.h
 //   // Event loop, when stdin is readable:
 //   if (serial->CanAcceptInput()) {
 //     size_t taken = serial->EnqueueInput(bytes);   // keep bytes[taken..] for later
@@ -62,8 +62,6 @@ namespace mini_vmm::devices {
 
 class Serial final : public BusDevice {
  public:
-  static constexpr uint16_t kCom1Base = 0x3f8;
-  static constexpr uint32_t kCom1Irq = 4;
   static constexpr uint64_t kPortCount = 8;
   // Host input the device holds before EnqueueInput starts refusing bytes.
   static constexpr size_t kInputCapacity = 4096;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "arch/x86_64/platform/layout.h"
 #include "firmware/acpi/aml.h"
 #include "firmware/acpi/aml_resources.h"
 #include "firmware/acpi/sdt.h"
@@ -11,12 +12,17 @@
 namespace mini_vmm::firmware::acpi {
 namespace {
 
+namespace x86 = arch::x86_64;
+
 // 16550 UART. Linux's 8250_pnp driver takes the port over from the legacy
 // probe and, more importantly, gets IRQ 4 mapped: on a hardware-reduced
 // platform Linux sets up no legacy IRQs by itself (null_legacy_pic).
 aml::Bytes SerialDevice() {
   const aml::Bytes crs =
-      ResourceTemplate().Io(kCom1Port, kCom1Port, 1, kCom1PortCount).IrqNoFlags(kCom1Irq).ToAml();
+      ResourceTemplate()
+                              .Io(x86::kCom1Port, x86::kCom1Port, 1, x86::kCom1PortCount)
+                              .IrqNoFlags(x86::kCom1Irq)
+                              .ToAml();
   return aml::Device("COM1", {
                                  aml::Name("_HID", aml::EisaId("PNP0501")),
                                  aml::Name("_UID", aml::Integer(1)),
@@ -27,7 +33,10 @@ aml::Bytes SerialDevice() {
 // MC146818-compatible CMOS RTC, for the rtc_cmos driver.
 aml::Bytes RtcDevice() {
   const aml::Bytes crs =
-      ResourceTemplate().Io(kRtcPort, kRtcPort, 1, kRtcPortCount).IrqNoFlags(kRtcIrq).ToAml();
+      ResourceTemplate()
+                              .Io(x86::kRtcPort, x86::kRtcPort, 1, x86::kRtcPortCount)
+                              .IrqNoFlags(x86::kRtcIrq)
+                              .ToAml();
   return aml::Device("RTC", {
                                 aml::Name("_HID", aml::EisaId("PNP0B00")),
                                 aml::Name("_CRS", crs),

@@ -23,13 +23,6 @@ inline constexpr std::string_view kVirtioMmioHid = "LNRO0005";
 // Device names are "V" plus three hex digits.
 inline constexpr size_t kMaxVirtioMmioDevices = 0x1000;
 
-inline constexpr uint16_t kCom1Port = 0x3f8;
-inline constexpr uint8_t kCom1PortCount = 8;
-inline constexpr uint8_t kCom1Irq = 4;
-inline constexpr uint16_t kRtcPort = 0x70;
-inline constexpr uint8_t kRtcPortCount = 2;
-inline constexpr uint8_t kRtcIrq = 8;
-
 // The DSDT for a validated `config`.
 std::vector<uint8_t> BuildDsdt(const AcpiConfig& config);
 

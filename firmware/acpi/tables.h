@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "arch/x86_64/platform/layout.h"
 #include "vmm/base/result.h"
 #include "vmm/memory/guest_address.h"
 #include "vmm/memory/guest_memory.h"
@@ -40,13 +41,13 @@ struct VirtioMmioDevice {
 struct AcpiConfig {
   // vCPUs get xAPIC IDs 0..num_cpus-1 (at most 254: 0xff is the broadcast ID).
   uint32_t num_cpus = 1;
-  uint64_t lapic_address = 0xfee00000;
+  uint64_t lapic_address = arch::x86_64::kLapicAddress;
   // The KVM in-kernel IOAPIC: 24 pins at GSI base 0.
-  uint64_t ioapic_address = 0xfec00000;
+  uint64_t ioapic_address = arch::x86_64::kIoapicAddress;
   uint8_t ioapic_id = 0;
-  uint16_t sleep_control_port = 0x600;
-  uint16_t sleep_status_port = 0x601;
-  uint16_t reset_port = 0x602;
+  uint16_t sleep_control_port = arch::x86_64::kAcpiSleepControlPort;
+  uint16_t sleep_status_port = arch::x86_64::kAcpiSleepStatusPort;
+  uint16_t reset_port = arch::x86_64::kAcpiResetPort;
   uint8_t reset_value = 0x01;
   // SLP_TYP for S5 (soft off), a 3-bit field.
   uint8_t s5_sleep_type = 5;
@@ -54,7 +55,7 @@ struct AcpiConfig {
 };
 
 // The pins of the KVM in-kernel IOAPIC; GSIs 0..kIoapicPins-1.
-inline constexpr uint32_t kIoapicPins = 24;
+using arch::x86_64::kIoapicPins;
 inline constexpr uint32_t kMaxCpus = 254;
 // The RSDP must sit on a 16-byte boundary (5.2.5.1).
 inline constexpr uint64_t kRsdpAlignment = 16;

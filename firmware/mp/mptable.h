@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "arch/x86_64/platform/layout.h"
 #include "vmm/base/result.h"
 #include "vmm/memory/guest_address.h"
 #include "vmm/memory/guest_memory.h"
@@ -30,8 +31,8 @@ struct MpTableConfig {
   // vCPUs get local APIC IDs 0..num_cpus-1; CPU 0 is the bootstrap processor.
   uint32_t num_cpus = 1;
   uint8_t ioapic_id = 0;
-  uint64_t ioapic_address = 0xfec00000;
-  uint64_t lapic_address = 0xfee00000;
+  uint64_t ioapic_address = arch::x86_64::kIoapicAddress;
+  uint64_t lapic_address = arch::x86_64::kLapicAddress;
   // GSIs >= 16 used by devices, listed as edge/active-high I/O interrupt
   // entries. Linux allocates IRQs at boot only for IOAPIC pins that have an
   // entry (setup_IO_APIC_irqs()), so a device on an unlisted pin gets none.
@@ -39,8 +40,8 @@ struct MpTableConfig {
 };
 
 inline constexpr uint32_t kMaxCpus = 254;
-inline constexpr uint32_t kIsaIrqs = 16;
-inline constexpr uint32_t kIoapicPins = 24;
+using arch::x86_64::kIoapicPins;
+using arch::x86_64::kIsaIrqs;
 inline constexpr uint64_t kFloatingPointerAlignment = 16;
 
 // Writes the floating pointer at `start` and the configuration table after

@@ -1,5 +1,5 @@
 // The guest-physical regions mini-vmm's own boot structures occupy (their
-// addresses are declared in arch/x86_64/layout.h). A kernel image must not
+// addresses are declared in arch/x86_64/platform/layout.h). A kernel image must not
 // load over them: config validation refuses such a kernel before anything
 // is built, and the loader checks again as it copies.
 #pragma once

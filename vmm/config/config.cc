@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "firmware/linux/boot_params.h"
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"

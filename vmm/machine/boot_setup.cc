@@ -3,7 +3,7 @@
 #include <array>
 #include <cstring>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/reset_vector.h"

@@ -2,12 +2,18 @@
 
 #include <cstdio>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm {
 namespace {
+
+// The firmware describes these ranges from the platform layout; the models
+// decode exactly that many ports.
+static_assert(devices::Serial::kPortCount == arch::x86_64::kCom1PortCount);
+static_assert(devices::Rtc::kPortCount == arch::x86_64::kRtcPortCount);
+static_assert(devices::AcpiPm::kPortCount == arch::x86_64::kAcpiPmPortCount);
 
 void ReportBootMarker(bool boot_timer) {
   const auto elapsed = log::SinceProcessStart();
@@ -28,7 +34,7 @@ Result<void> CreateSerial(const LegacyWiring& w, LegacyDevices& d) {
   const EventFd* room = &w.console_room;
   d.serial = std::make_shared<devices::Serial>(*d.serial_interrupt, w.console_output,
                                                [room] { room->Signal(); });
-  TRY(w.pio.Insert(d.serial, devices::Serial::kCom1Base, devices::Serial::kPortCount));
+  TRY(w.pio.Insert(d.serial, arch::x86_64::kCom1Port, devices::Serial::kPortCount));
   return {};
 }
 
@@ -51,17 +57,17 @@ Result<LegacyDevices> CreateLegacyDevices(const LegacyWiring& w) {
   TRY(w.pio.Insert(d.reset_control, arch::x86_64::kResetControlPort, 1));
 
   d.rtc = std::make_shared<devices::Rtc>();
-  TRY(w.pio.Insert(d.rtc, devices::Rtc::kIndexPort, devices::Rtc::kPortCount));
+  TRY(w.pio.Insert(d.rtc, arch::x86_64::kRtcPort, devices::Rtc::kPortCount));
 
   d.acpi_pm = std::make_shared<devices::AcpiPm>(
       [stop] { stop->Request(StopReason::kPowerOff, "ACPI S5"); },
       [stop] { stop->Request(StopReason::kReset, "ACPI reset register"); });
-  TRY(w.pio.Insert(d.acpi_pm, devices::AcpiPm::kDefaultBase, devices::AcpiPm::kPortCount));
+  TRY(w.pio.Insert(d.acpi_pm, arch::x86_64::kAcpiPmPort, devices::AcpiPm::kPortCount));
 
   const bool boot_timer = w.boot_timer;
   d.boot_marker =
       std::make_shared<devices::BootMarker>([boot_timer] { ReportBootMarker(boot_timer); });
-  TRY(w.pio.Insert(d.boot_marker, devices::BootMarker::kPort, 1));
+  TRY(w.pio.Insert(d.boot_marker, arch::x86_64::kBootMarkerPort, 1));
   return d;
 }
 

@@ -10,7 +10,7 @@
 #include <map>
 
 #include "arch/x86_64/irq_routing.h"
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/pic.h"

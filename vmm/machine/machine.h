@@ -20,7 +20,7 @@
 #include "vmm/console/console_output.h"
 #include "vmm/console/stdio_console.h"
 #include "arch/x86_64/irq_routing.h"
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "vmm/kvm/interrupt_router.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/vcpu.h"

@@ -2,7 +2,7 @@
 
 #include <linux/virtio_mmio.h>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/platform_resources.h"
 #include "vmm/base/format.h"
 

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "tests/support/tiny_guest.h"
 
 namespace mini_vmm::arch::x86_64 {

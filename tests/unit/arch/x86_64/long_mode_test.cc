@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "tests/support/fake_guest_memory.h"
 
 namespace mini_vmm::arch::x86_64 {

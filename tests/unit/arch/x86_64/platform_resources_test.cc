@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 
 namespace mini_vmm::arch::x86_64 {
 namespace {

@@ -2,7 +2,7 @@
 // /dev/kvm does not open).
 #include <catch2/catch.hpp>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/reset_vector.h"
 #include "tests/support/tiny_guest.h"
 

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/memory_map.h"
 #include "tests/support/fake_guest_memory.h"
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "arch/x86_64/platform/layout.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
 namespace mini_vmm::devices {
@@ -19,7 +20,7 @@ struct AcpiPmTest {
   int power_offs = 0;
   int resets = 0;
   AcpiPm pm{[this] { ++power_offs; }, [this] { ++resets; }};
-  PortDriver port{pm, AcpiPm::kDefaultBase};
+  PortDriver port{pm, arch::x86_64::kAcpiPmPort};
 };
 
 TEST_CASE_METHOD(AcpiPmTest, "Sleep type S5 with SLP_EN powers off") {
@@ -75,7 +76,7 @@ TEST_CASE("AcpiPm follows a configured S5 type and reset value") {
   int resets = 0;
   AcpiPm pm([&] { ++power_offs; }, [&] { ++resets; },
             AcpiPmConfig{.s5_sleep_type = 7, .reset_value = 0x0e});
-  PortDriver port(pm, AcpiPm::kDefaultBase);
+  PortDriver port(pm, arch::x86_64::kAcpiPmPort);
 
   port.Out(AcpiPm::kSleepControlOffset, kS5);
   port.Out(AcpiPm::kSleepControlOffset, kSleepEnable | (7 << 2));

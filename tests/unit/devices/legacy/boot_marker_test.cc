@@ -3,6 +3,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 
+#include "arch/x86_64/platform/layout.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
 namespace mini_vmm::devices {
@@ -13,7 +14,7 @@ using testing::PortDriver;
 struct BootMarkerTest {
   int calls = 0;
   BootMarker marker{[this] { ++calls; }};
-  PortDriver port{marker, BootMarker::kPort};
+  PortDriver port{marker, arch::x86_64::kBootMarkerPort};
 };
 
 TEST_CASE_METHOD(BootMarkerTest, "Writing 123 reports the boot marker") {
@@ -39,7 +40,7 @@ TEST_CASE_METHOD(BootMarkerTest, "Only the first boot marker is reported") {
 TEST_CASE_METHOD(BootMarkerTest, "A wide write is judged by its first byte") {
   const std::array<uint8_t, 4> data = {123, 0, 0, 0};
 
-  marker.Write(IoAccess{BootMarker::kPort, 0, 0}, data);
+  marker.Write(IoAccess{arch::x86_64::kBootMarkerPort, 0, 0}, data);
 
   CHECK(calls == 1);
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 
+#include "arch/x86_64/platform/layout.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
 namespace mini_vmm::devices {
@@ -10,7 +11,7 @@ namespace {
 
 using testing::PortDriver;
 
-constexpr uint16_t kPort = 0xcf9;
+constexpr uint16_t kPort = arch::x86_64::kResetControlPort;
 
 struct ResetControlTest {
   int resets = 0;

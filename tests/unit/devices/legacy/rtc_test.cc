@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "arch/x86_64/platform/layout.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
 namespace mini_vmm::devices {
@@ -17,7 +18,7 @@ constexpr std::time_t k2026Nov23At003000 = 1795393800;
 struct RtcTest {
   std::time_t now = k2026Nov23At180907;
   Rtc rtc{[this] { return now; }};
-  PortDriver port{rtc, Rtc::kIndexPort};
+  PortDriver port{rtc, arch::x86_64::kRtcPort};
 
   uint8_t ReadCmos(uint8_t index) {
     port.Out(kIndex, index);

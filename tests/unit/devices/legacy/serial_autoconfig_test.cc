@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "arch/x86_64/platform/layout.h"
 #include "devices/legacy/serial.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
@@ -27,7 +28,7 @@ struct AutoconfigTest {
   CountingInterrupt irq;
   RecordingSink sink;
   Serial serial{irq, sink};
-  PortDriver port{serial, Serial::kCom1Base};
+  PortDriver port{serial, arch::x86_64::kCom1Port};
 
   // The FIFO test of autoconfig(): EFR cleared in mode B, then FCR.
   void EnableFifoAsAutoconfigDoes() {

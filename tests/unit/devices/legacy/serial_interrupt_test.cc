@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "arch/x86_64/platform/layout.h"
 #include "devices/legacy/serial.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
@@ -19,7 +20,7 @@ struct SerialTest {
   CountingInterrupt irq;
   RecordingSink sink;
   Serial serial{irq, sink};
-  PortDriver port{serial, Serial::kCom1Base};
+  PortDriver port{serial, arch::x86_64::kCom1Port};
 
   size_t Enqueue(size_t count) {
     const std::vector<uint8_t> bytes(count, 'x');

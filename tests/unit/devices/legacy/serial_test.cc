@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "arch/x86_64/platform/layout.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
 namespace mini_vmm::devices {
@@ -23,7 +24,7 @@ struct SerialTest {
   RecordingSink sink;
   int input_space_calls = 0;
   Serial serial{irq, sink, [this] { ++input_space_calls; }};
-  PortDriver port{serial, Serial::kCom1Base};
+  PortDriver port{serial, arch::x86_64::kCom1Port};
 
   size_t Enqueue(size_t count) {
     const std::vector<uint8_t> bytes(count, 'x');
@@ -129,7 +130,7 @@ TEST_CASE_METHOD(SerialTest, "A wide read returns the register then all-ones") {
   port.Out(UART_SCR, 0x42);
   std::array<uint8_t, 2> data{};
 
-  serial.Read(IoAccess{Serial::kCom1Base + UART_MSR, UART_MSR, 0}, data);
+  serial.Read(IoAccess{arch::x86_64::kCom1Port + UART_MSR, UART_MSR, 0}, data);
 
   CHECK(data == std::array<uint8_t, 2>{kModemReady, 0xff});
 }

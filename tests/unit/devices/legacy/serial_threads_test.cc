@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "arch/x86_64/platform/layout.h"
 #include "devices/legacy/serial.h"
 #include "tests/unit/devices/legacy/legacy_fakes.h"
 
@@ -33,12 +34,12 @@ TEST_CASE("Concurrent transmit, host input and guest reads lose no byte") {
   std::vector<std::thread> threads;
   for (int v = 0; v < kVcpus; ++v) {
     threads.emplace_back([&serial] {
-      PortDriver port(serial, Serial::kCom1Base);
+      PortDriver port(serial, arch::x86_64::kCom1Port);
       for (int i = 0; i < kBytesPerVcpu; ++i) port.Out(UART_TX, 't');
     });
   }
   threads.emplace_back([&] {  // The guest's receive path on one more vCPU.
-    PortDriver port(serial, Serial::kCom1Base);
+    PortDriver port(serial, arch::x86_64::kCom1Port);
     port.Out(UART_IER, UART_IER_RDI);
     while (!host_done.load() || (port.In(UART_LSR) & UART_LSR_DR) != 0) {
       if (port.In(UART_LSR) & UART_LSR_DR) {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "arch/x86_64/irq_routing.h"
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "tests/support/fake_guest_memory.h"
 #include "tests/support/fake_virtio_device.h"
 #include "tests/support/fake_vm.h"

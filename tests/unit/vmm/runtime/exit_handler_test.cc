@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/reset_vector.h"
 #include "devices/bus/bus.h"
 #include "tests/support/fake_guest_memory.h"

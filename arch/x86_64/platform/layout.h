@@ -1,4 +1,9 @@
-// The guest-physical memory map of an x86_64 mini-vmm guest.
+// The x86_64 mini-vmm platform, declared once: the guest-physical memory
+// map, and the fixed addresses, ports and interrupt lines of the PC devices.
+// Firmware tables (ACPI, MP table), the device models and the machine
+// builder all read them from here; nothing else spells them.
+//
+// Guest-physical memory:
 //
 //   0x0000_0472  BIOS data area reset flag     (reset_vector.h)
 //   0x0000_0500  GDT, then IDT                (boot-time, reclaimed by Linux)
@@ -13,6 +18,9 @@
 //   0x0010_0000  bzImage protected-mode code; RAM continues to 3 GiB
 //   0xc000_0000  MMIO hole: virtio-mmio at 0xd000_0000, IOAPIC, LAPIC
 //   0x1_0000_0000 RAM above 3 GiB continues here
+//
+// Ports: i8042 0x60/0x64, RTC 0x70-0x71, COM1 0x3f8-0x3ff, boot marker
+// 0x3f0, ACPI PM block 0x600-0x602, reset control 0xcf9.
 #pragma once
 
 #include <array>
@@ -57,16 +65,38 @@ inline constexpr uint64_t kLapicAddress = 0xfee0'0000;
 inline constexpr uint64_t kIdentityMapAddress = 0xfffb'c000;
 inline constexpr uint64_t kTssAddress = 0xfffb'd000;
 
+// Port I/O devices of the PC. Device models keep their own register
+// offsets and counts; where they sit is the platform's.
+inline constexpr uint16_t kI8042DataPort = 0x60;
+inline constexpr uint16_t kI8042CommandPort = 0x64;  // Status register when read.
+inline constexpr uint16_t kRtcPort = 0x70;           // Index; data at 0x71.
+inline constexpr uint16_t kRtcPortCount = 2;
+inline constexpr uint16_t kCom1Port = 0x3f8;
+inline constexpr uint16_t kCom1PortCount = 8;
+// Written 123 by the test guests once booted (devices/legacy/boot_marker.h).
+inline constexpr uint16_t kBootMarkerPort = 0x3f0;
+// The ACPI PM block (devices/legacy/acpi_pm.h): SLP_TYP/SLP_EN control,
+// status, and the FADT's reset register, one byte each.
+inline constexpr uint16_t kAcpiPmPort = 0x600;
+inline constexpr uint16_t kAcpiSleepControlPort = kAcpiPmPort;
+inline constexpr uint16_t kAcpiSleepStatusPort = kAcpiPmPort + 1;
+inline constexpr uint16_t kAcpiResetPort = kAcpiPmPort + 2;
+inline constexpr uint16_t kAcpiPmPortCount = 3;
 // The chipset's reset control register (devices/legacy/reset_control.h).
 inline constexpr uint16_t kResetControlPort = 0xcf9;
 
-// GSIs: the in-kernel IOAPIC has 24 pins. The ISA IRQs of the PC's own
-// devices are reserved (0 timer, 1 keyboard, 2 cascade, 3 COM2, 4 COM1,
-// 8 RTC); the rest (5-7, 9-23, edge, active-high) are handed out to devices
-// in that order by PlatformResources.
-inline constexpr uint32_t kSerialGsi = 4;
+// GSIs: the in-kernel IOAPIC has 24 pins (GSI base 0; its ID follows the
+// vCPUs' APIC IDs). The ISA IRQs
+// of the PC's own devices are reserved (0 timer, 1 keyboard, 2 cascade,
+// 3 COM2, 4 COM1, 8 RTC); the rest (5-7, 9-23, edge, active-high) are
+// handed out to devices in that order by PlatformResources.
 inline constexpr uint32_t kIoapicPins = 24;
-inline constexpr std::array<uint32_t, 6> kLegacyGsis = {0, 1, 2, 3, 4, 8};
+inline constexpr uint32_t kIsaIrqs = 16;
+inline constexpr uint32_t kKeyboardIrq = 1;
+inline constexpr uint32_t kCom1Irq = 4;
+inline constexpr uint32_t kRtcIrq = 8;
+inline constexpr uint32_t kSerialGsi = kCom1Irq;
+inline constexpr std::array<uint32_t, 6> kLegacyGsis = {0, kKeyboardIrq, 2, 3, kCom1Irq, kRtcIrq};
 inline constexpr size_t kMaxVirtioMmioDevices = kIoapicPins - kLegacyGsis.size();
 // Windows of the platform's MMIO devices (virtio-mmio), handed out from here.
 inline constexpr uint64_t kMmioDevicesEnd = 0xe000'0000;

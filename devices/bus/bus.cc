@@ -32,6 +32,7 @@ constexpr size_t kCachedBuses = 4;
 struct ThreadCache {
   std::array<CachedTable, kCachedBuses> tables;
   size_t next_victim = 0;
+  size_t last_hit = 0;     // The slot the last outermost dispatch used.
   int dispatch_depth = 0;  // Accesses in progress on this thread (nesting).
 };
 thread_local ThreadCache thread_cache;
@@ -88,6 +89,7 @@ const Bus::Table& Bus::Snapshot(std::shared_ptr<const Table>* pin) const noexcep
     slot->table = table_.load(std::memory_order_acquire);
     slot->generation = generation;
   }
+  if (outermost) cache.last_hit = static_cast<size_t>(slot - cache.tables.data());
   return *static_cast<const Table*>(slot->table.get());
 }
 
@@ -127,9 +129,8 @@ Result<BusRegistration> Bus::Attach(std::shared_ptr<BusDevice> device, uint64_t 
 bool Bus::Remove(uint64_t base) {
   std::lock_guard lock(write_mutex_);
   auto table = std::make_shared<Table>(*table_.load(std::memory_order_acquire));
-  auto it = std::find_if(table->begin(), table->end(), [base](const Range& r) {
-    return r.base == base;
-  });
+  auto it =
+      std::find_if(table->begin(), table->end(), [base](const Range& r) { return r.base == base; });
   if (it == table->end()) return false;
   table->erase(it);
   Publish(std::move(table));
@@ -156,8 +157,25 @@ std::shared_ptr<BusDevice> Bus::Find(uint64_t address, uint64_t len,
   return range == nullptr ? nullptr : range->device;
 }
 
+// The common case, inlined: an outermost dispatch on the bus this thread
+// used last, whose table has not changed since.
+inline const void* FastTable(const ThreadCache& cache, uint64_t bus, uint64_t generation) {
+  const CachedTable& c = cache.tables[cache.last_hit];
+  if (cache.dispatch_depth != 0 || c.bus != bus || c.generation != generation) return nullptr;
+  return c.table.get();
+}
+
 bool Bus::Read(uint64_t address, std::span<uint8_t> data, uint32_t vcpu) const noexcept {
-  DispatchScope scope(thread_cache);
+  ThreadCache& cache = thread_cache;
+  if (const void* fast = FastTable(cache, id_, generation_.load(std::memory_order_acquire))) {
+    uint64_t offset = 0;
+    const Range* range = Lookup(*static_cast<const Table*>(fast), address, data.size(), &offset);
+    if (range == nullptr) return false;
+    DispatchScope scope(cache);
+    range->device->Read(IoAccess{address, offset, vcpu}, data);
+    return true;
+  }
+  DispatchScope scope(cache);
   std::shared_ptr<const Table> pin;  // Stays empty unless re-entered uncached.
   uint64_t offset = 0;
   const Range* range = Lookup(Snapshot(&pin), address, data.size(), &offset);
@@ -167,7 +185,16 @@ bool Bus::Read(uint64_t address, std::span<uint8_t> data, uint32_t vcpu) const n
 }
 
 bool Bus::Write(uint64_t address, std::span<const uint8_t> data, uint32_t vcpu) const noexcept {
-  DispatchScope scope(thread_cache);
+  ThreadCache& cache = thread_cache;
+  if (const void* fast = FastTable(cache, id_, generation_.load(std::memory_order_acquire))) {
+    uint64_t offset = 0;
+    const Range* range = Lookup(*static_cast<const Table*>(fast), address, data.size(), &offset);
+    if (range == nullptr) return false;
+    DispatchScope scope(cache);
+    range->device->Write(IoAccess{address, offset, vcpu}, data);
+    return true;
+  }
+  DispatchScope scope(cache);
   std::shared_ptr<const Table> pin;  // Stays empty unless re-entered uncached.
   uint64_t offset = 0;
   const Range* range = Lookup(Snapshot(&pin), address, data.size(), &offset);

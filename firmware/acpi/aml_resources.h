@@ -8,8 +8,8 @@
 //                        .ToAml();
 //   aml::Bytes name = aml::Name("_CRS", crs);
 //
-// A PCI host bridge will add the address space descriptors (WordBusNumber,
-// DWordMemory, QWordMemory, WordIO) here as further methods.
+// A PCI host bridge's _CRS lists what it forwards to its bus with the
+// address space descriptors (WordBusNumber, DWordMemory, QWordMemory).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,18 @@ class ResourceTemplate {
   // is what makes Linux treat the number as a GSI (is_gsi() in
   // drivers/acpi/resource.c).
   ResourceTemplate& Interrupt(Trigger trigger, Polarity polarity, Sharing sharing, uint32_t gsi);
+
+  // 6.4.3.5.3 Word Address Space Descriptor for bus numbers, produced (a
+  // bridge's bus range): WordBusNumber(ResourceProducer, MinFixed,
+  // MaxFixed, PosDecode, 0, first, last, 0, last - first + 1).
+  ResourceTemplate& WordBusNumber(uint16_t first, uint16_t last);
+
+  // 6.4.3.5.2 / 6.4.3.5.1 DWord and QWord Address Space Descriptors for a
+  // memory window a bridge produces (forwards to its bus), fixed at
+  // [base, base + length), read-write, no translation. `prefetchable`
+  // marks it so (_MEM = 3); otherwise it is non-cacheable.
+  ResourceTemplate& DWordMemory(uint32_t base, uint32_t length, bool prefetchable);
+  ResourceTemplate& QWordMemory(uint64_t base, uint64_t length, bool prefetchable);
 
   // The descriptors followed by the End Tag (6.4.2.9), as raw bytes.
   aml::Bytes Descriptors() const;

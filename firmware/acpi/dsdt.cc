@@ -5,6 +5,7 @@
 #include "arch/x86_64/platform/layout.h"
 #include "firmware/acpi/aml.h"
 #include "firmware/acpi/aml_resources.h"
+#include "firmware/acpi/pci_host_bridge.h"
 #include "firmware/acpi/sdt.h"
 #include "vmm/base/check.h"
 #include "vmm/base/format.h"
@@ -18,11 +19,10 @@ namespace x86 = arch::x86_64;
 // probe and, more importantly, gets IRQ 4 mapped: on a hardware-reduced
 // platform Linux sets up no legacy IRQs by itself (null_legacy_pic).
 aml::Bytes SerialDevice() {
-  const aml::Bytes crs =
-      ResourceTemplate()
-                              .Io(x86::kCom1Port, x86::kCom1Port, 1, x86::kCom1PortCount)
-                              .IrqNoFlags(x86::kCom1Irq)
-                              .ToAml();
+  const aml::Bytes crs = ResourceTemplate()
+                             .Io(x86::kCom1Port, x86::kCom1Port, 1, x86::kCom1PortCount)
+                             .IrqNoFlags(x86::kCom1Irq)
+                             .ToAml();
   return aml::Device("COM1", {
                                  aml::Name("_HID", aml::EisaId("PNP0501")),
                                  aml::Name("_UID", aml::Integer(1)),
@@ -32,11 +32,10 @@ aml::Bytes SerialDevice() {
 
 // MC146818-compatible CMOS RTC, for the rtc_cmos driver.
 aml::Bytes RtcDevice() {
-  const aml::Bytes crs =
-      ResourceTemplate()
-                              .Io(x86::kRtcPort, x86::kRtcPort, 1, x86::kRtcPortCount)
-                              .IrqNoFlags(x86::kRtcIrq)
-                              .ToAml();
+  const aml::Bytes crs = ResourceTemplate()
+                             .Io(x86::kRtcPort, x86::kRtcPort, 1, x86::kRtcPortCount)
+                             .IrqNoFlags(x86::kRtcIrq)
+                             .ToAml();
   return aml::Device("RTC", {
                                 aml::Name("_HID", aml::EisaId("PNP0B00")),
                                 aml::Name("_CRS", crs),
@@ -80,6 +79,10 @@ std::vector<uint8_t> BuildDsdt(const AcpiConfig& config) {
   std::vector<aml::Bytes> system_bus = {SerialDevice(), RtcDevice()};
   for (size_t i = 0; i < config.virtio_mmio.size(); ++i) {
     system_bus.push_back(VirtioDevice(i, config.virtio_mmio[i]));
+  }
+  if (config.pci) {
+    system_bus.push_back(PciHostBridgeDevice(*config.pci));
+    system_bus.push_back(EcamReservationDevice(*config.pci));
   }
 
   std::vector<uint8_t> table;

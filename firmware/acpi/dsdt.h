@@ -1,10 +1,9 @@
 // DSDT (ACPI 6.5 section 5.2.11.1): the AML namespace. Under \_SB_ it holds
 // COM1 (PNP0501), the CMOS RTC (PNP0B00) and one LNRO0005 device per
-// virtio-mmio transport; at the root, \_S5_ so Linux can power off. The
-// i8042 is deliberately absent (see fadt.cc).
-//
-// A PCI host bridge (PNP0A08 with its _CRS, plus an MCFG table) belongs here
-// as one more device builder in dsdt.cc.
+// virtio-mmio transport, and with PCI the host bridge PCI0 and the PNP0C02
+// device that reserves its ECAM window (pci_host_bridge.h); at the root,
+// \_S5_ so Linux can power off. The i8042 is deliberately absent (see
+// fadt.cc).
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 #include "firmware/acpi/dsdt.h"
 #include "firmware/acpi/fadt.h"
 #include "firmware/acpi/madt.h"
+#include "firmware/acpi/mcfg.h"
 #include "firmware/acpi/rsdp.h"
 #include "firmware/acpi/xsdt.h"
 
@@ -17,8 +18,8 @@ namespace {
 // Not required by the spec (only the RSDP and FACS have alignment rules),
 // but it keeps each table's header on a boundary OSPMs expect.
 constexpr uint64_t kTableAlignment = 16;
-constexpr size_t kXsdtEntries = 2;    // FADT, MADT.
-constexpr uint8_t kMaxSleepType = 7;  // SLP_TYP is 3 bits (4.8.3.7).
+constexpr size_t kMaxXsdtEntries = 3;  // FADT, MADT, MCFG.
+constexpr uint8_t kMaxSleepType = 7;   // SLP_TYP is 3 bits (4.8.3.7).
 constexpr uint64_t k4GiB = 1ull << 32;
 
 constexpr uint64_t AlignUp(uint64_t value, uint64_t alignment) {
@@ -30,16 +31,18 @@ struct Layout {
   uint64_t xsdt;
   uint64_t fadt;
   uint64_t madt;
+  uint64_t mcfg;  // Zero-sized without a PCI host bridge.
   uint64_t dsdt;
   uint64_t end;
 };
 
-Layout PlanLayout(size_t madt_size, size_t dsdt_size) {
+Layout PlanLayout(size_t xsdt_entries, size_t madt_size, size_t mcfg_size, size_t dsdt_size) {
   Layout layout{};
   layout.xsdt = AlignUp(sizeof(Rsdp), kTableAlignment);
-  layout.fadt = AlignUp(layout.xsdt + XsdtSize(kXsdtEntries), kTableAlignment);
+  layout.fadt = AlignUp(layout.xsdt + XsdtSize(xsdt_entries), kTableAlignment);
   layout.madt = AlignUp(layout.fadt + sizeof(Fadt), kTableAlignment);
-  layout.dsdt = AlignUp(layout.madt + madt_size, kTableAlignment);
+  layout.mcfg = AlignUp(layout.madt + madt_size, kTableAlignment);
+  layout.dsdt = AlignUp(layout.mcfg + mcfg_size, kTableAlignment);
   layout.end = layout.dsdt + dsdt_size;
   return layout;
 }
@@ -86,19 +89,52 @@ Result<void> ValidatePowerPorts(const AcpiConfig& config) {
   return {};
 }
 
+Result<void> ValidatePciHostBridge(const PciHostBridge& pci) {
+  constexpr uint64_t kEcamBusSize = 1 << 20;  // 32 devices x 8 functions x 4 KiB.
+  if (pci.first_bus > pci.last_bus) {
+    return Error::Invalid("PCI bus range {}-{} is empty", pci.first_bus, pci.last_bus);
+  }
+  const uint64_t buses = uint64_t{pci.last_bus} - pci.first_bus + 1;
+  if (pci.ecam_base % kEcamBusSize != 0 || pci.ecam_size != buses * kEcamBusSize ||
+      pci.ecam_base + pci.ecam_size > k4GiB) {
+    return Error::Invalid("PCI ECAM {:#x}+{:#x} must be 1 MiB aligned, 1 MiB per bus, below 4 GiB",
+                          pci.ecam_base, pci.ecam_size);
+  }
+  if (pci.mmio32_size == 0 || pci.mmio32_base + pci.mmio32_size > k4GiB) {
+    return Error::Invalid("the 32-bit PCI window {:#x}+{:#x} must be non-empty, below 4 GiB",
+                          pci.mmio32_base, pci.mmio32_size);
+  }
+  if (pci.mmio64_size != 0 && pci.mmio64_size - 1 > UINT64_MAX - pci.mmio64_base) {
+    return Error::Invalid("the 64-bit PCI window {:#x}+{:#x} wraps", pci.mmio64_base,
+                          pci.mmio64_size);
+  }
+  if (pci.slots == 0 || pci.slots > 32) {
+    return Error::Invalid("a PCI bus has 1 to 32 slots, got {}", pci.slots);
+  }
+  for (uint32_t gsi : pci.intx_gsis) {
+    if (gsi >= kIoapicPins) {
+      return Error::Invalid("PCI INTx GSI {} is beyond the IOAPIC's {} pins", gsi, kIoapicPins);
+    }
+  }
+  return {};
+}
+
 // The tables at their final addresses, RSDP first, as one image.
 std::vector<uint8_t> BuildImage(GuestAddress start, const AcpiConfig& config) {
   const std::vector<uint8_t> madt = BuildMadt(config);
+  const std::vector<uint8_t> mcfg = config.pci ? BuildMcfg(*config.pci) : std::vector<uint8_t>();
   const std::vector<uint8_t> dsdt = BuildDsdt(config);
-  const Layout layout = PlanLayout(madt.size(), dsdt.size());
-  const std::array<GuestAddress, kXsdtEntries> xsdt_entries = {start.Offset(layout.fadt),
-                                                               start.Offset(layout.madt)};
+  const size_t xsdt_entries = config.pci ? kMaxXsdtEntries : kMaxXsdtEntries - 1;
+  const Layout layout = PlanLayout(xsdt_entries, madt.size(), mcfg.size(), dsdt.size());
+  const std::array<GuestAddress, kMaxXsdtEntries> entries = {
+      start.Offset(layout.fadt), start.Offset(layout.madt), start.Offset(layout.mcfg)};
 
   std::vector<uint8_t> image(layout.end, 0);
   Place(image, 0, BuildRsdp(start.Offset(layout.xsdt)));
-  Place(image, layout.xsdt, BuildXsdt(xsdt_entries));
+  Place(image, layout.xsdt, BuildXsdt(std::span(entries).first(xsdt_entries)));
   Place(image, layout.fadt, BuildFadt(config, start.Offset(layout.dsdt)));
   Place(image, layout.madt, madt);
+  Place(image, layout.mcfg, mcfg);
   Place(image, layout.dsdt, dsdt);
   return image;
 }
@@ -118,6 +154,7 @@ Result<void> ValidateAcpiConfig(const AcpiConfig& config) {
   }
   TRY(ValidatePowerPorts(config));
   TRY(ValidateVirtioMmio(config.virtio_mmio));
+  if (config.pci) TRY(ValidatePciHostBridge(*config.pci));
   return {};
 }
 

@@ -20,7 +20,9 @@
 //   - reset_port: written reset_value once (FADT RESET_REG) on reboot.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "arch/x86_64/platform/layout.h"
@@ -38,6 +40,22 @@ struct VirtioMmioDevice {
   uint32_t gsi = 0;
 };
 
+// A PCI host bridge on segment 0 (MCFG, and PCI0 in the DSDT): its ECAM
+// window, the bus numbers behind it, the memory windows BARs are assigned
+// from, and the four GSIs INTA#-INTD# swizzle over by slot.
+struct PciHostBridge {
+  uint64_t ecam_base = arch::x86_64::kPciEcamBase;
+  uint64_t ecam_size = arch::x86_64::kPciEcamSize;
+  uint8_t first_bus = 0;
+  uint8_t last_bus = 0;
+  uint32_t slots = arch::x86_64::kPciDevices;
+  uint64_t mmio32_base = arch::x86_64::kPciMmio32Base;
+  uint64_t mmio32_size = arch::x86_64::kPciMmio32End - arch::x86_64::kPciMmio32Base;
+  uint64_t mmio64_base = 0;
+  uint64_t mmio64_size = 0;  // None when zero.
+  std::array<uint32_t, 4> intx_gsis = arch::x86_64::kPciIntxGsis;
+};
+
 struct AcpiConfig {
   // vCPUs get xAPIC IDs 0..num_cpus-1 (at most 254: 0xff is the broadcast ID).
   uint32_t num_cpus = 1;
@@ -52,6 +70,7 @@ struct AcpiConfig {
   // SLP_TYP for S5 (soft off), a 3-bit field.
   uint8_t s5_sleep_type = 5;
   std::vector<VirtioMmioDevice> virtio_mmio;
+  std::optional<PciHostBridge> pci;
 };
 
 // The pins of the KVM in-kernel IOAPIC; GSIs 0..kIoapicPins-1.
@@ -60,7 +79,8 @@ inline constexpr uint32_t kMaxCpus = 254;
 // The RSDP must sit on a 16-byte boundary (5.2.5.1).
 inline constexpr uint64_t kRsdpAlignment = 16;
 
-// Writes the RSDP at `start` followed by the XSDT, FADT, MADT and DSDT, all
+// Writes the RSDP at `start` followed by the XSDT, FADT, MADT, MCFG (with a
+// PCI host bridge) and DSDT, all
 // inside [start, start + size), and returns the RSDP's address. Nothing is
 // written if the configuration is invalid, `start` is not 16-byte aligned,
 // or the tables do not fit in `size` bytes of guest RAM.

@@ -98,6 +98,8 @@ enum InterruptType : uint8_t {
 inline constexpr uint16_t kIrqFlagsConforming = 0;
 inline constexpr uint16_t kIrqPolarityActiveHigh = 0x1;
 inline constexpr uint16_t kIrqTriggerEdge = 0x1 << 2;
+inline constexpr uint16_t kIrqPolarityActiveLow = 0x3;
+inline constexpr uint16_t kIrqTriggerLevel = 0x3 << 2;
 
 // 4.3.4 I/O Interrupt Assignment Entries and 4.3.5 Local Interrupt
 // Assignment Entries share one layout.

@@ -16,7 +16,11 @@ namespace {
 constexpr std::string_view kOemId = "MINVMM  ";          // 8 bytes.
 constexpr std::string_view kProductId = "MINIVMM     ";  // 12 bytes.
 constexpr std::string_view kIsaBusType = "ISA   ";       // 6 bytes.
-constexpr uint8_t kIsaBusId = 0;
+constexpr std::string_view kPciBusType = "PCI   ";       // 6 bytes.
+constexpr uint8_t kPciBusId = 0;
+
+// ISA follows the PCI bus when there is one.
+uint8_t IsaBusId(const MpTableConfig& config) { return config.pci ? 1 : 0; }
 
 // What KVM's in-kernel LAPIC and IOAPIC report in their version registers.
 constexpr uint8_t kLocalApicVersion = 0x14;
@@ -65,9 +69,23 @@ class EntryList {
   uint16_t count_ = 0;
 };
 
-InterruptEntry IoInterrupt(InterruptType type, uint16_t flags, uint8_t irq, uint8_t ioapic_id,
-                           uint8_t pin) {
-  return InterruptEntry{kEntryIoInterrupt, type, flags, kIsaBusId, irq, ioapic_id, pin};
+InterruptEntry IoInterrupt(InterruptType type, uint16_t flags, uint8_t bus, uint8_t irq,
+                           uint8_t ioapic_id, uint8_t pin) {
+  return InterruptEntry{kEntryIoInterrupt, type, flags, bus, irq, ioapic_id, pin};
+}
+
+// 4.3.4 for PCI: the source IRQ is the slot in bits 2-6 and INTA#-INTD# as
+// 0-3 in bits 0-1.
+void AddPciInterrupts(EntryList& entries, const MpTableConfig& config) {
+  constexpr uint16_t kPciFlags = kIrqPolarityActiveLow | kIrqTriggerLevel;
+  for (uint32_t slot = 0; slot < config.pci_slots; ++slot) {
+    for (uint32_t pin = 0; pin < config.pci_intx_gsis.size(); ++pin) {
+      const uint32_t gsi = config.pci_intx_gsis[(slot + pin) % config.pci_intx_gsis.size()];
+      entries.Add(IoInterrupt(kInterruptInt, kPciFlags, kPciBusId,
+                              static_cast<uint8_t>((slot << 2) | pin), config.ioapic_id,
+                              static_cast<uint8_t>(gsi)));
+    }
+  }
 }
 
 void AddProcessors(EntryList& entries, uint32_t num_cpus) {
@@ -85,22 +103,24 @@ void AddProcessors(EntryList& entries, uint32_t num_cpus) {
 
 void AddInterrupts(EntryList& entries, const MpTableConfig& config) {
   const uint8_t ioapic = config.ioapic_id;
-  entries.Add(IoInterrupt(kInterruptExtInt, kIrqFlagsConforming, 0, ioapic, kExtIntPin));
+  const uint8_t isa = IsaBusId(config);
+  entries.Add(IoInterrupt(kInterruptExtInt, kIrqFlagsConforming, isa, 0, ioapic, kExtIntPin));
   for (uint8_t irq = 0; irq < kIsaIrqs; ++irq) {
     if (irq == kCascadeIrq) continue;
     const uint8_t pin = irq == kPitIrq ? kPitPin : irq;
     // ISA interrupts conform to the bus: edge-triggered, active high.
-    entries.Add(IoInterrupt(kInterruptInt, kIrqFlagsConforming, irq, ioapic, pin));
+    entries.Add(IoInterrupt(kInterruptInt, kIrqFlagsConforming, isa, irq, ioapic, pin));
   }
   // Above 15 there is no ISA convention to conform to, so say it.
   for (uint32_t gsi : config.extra_edge_gsis) {
     const auto pin = static_cast<uint8_t>(gsi);
-    entries.Add(
-        IoInterrupt(kInterruptInt, kIrqPolarityActiveHigh | kIrqTriggerEdge, pin, ioapic, pin));
+    entries.Add(IoInterrupt(kInterruptInt, kIrqPolarityActiveHigh | kIrqTriggerEdge, isa, pin,
+                            ioapic, pin));
   }
+  if (config.pci) AddPciInterrupts(entries, config);
   for (uint8_t lint = 0; lint < 2; ++lint) {
     const InterruptType type = lint == 0 ? kInterruptExtInt : kInterruptNmi;
-    entries.Add(InterruptEntry{kEntryLocalInterrupt, type, kIrqFlagsConforming, kIsaBusId, 0,
+    entries.Add(InterruptEntry{kEntryLocalInterrupt, type, kIrqFlagsConforming, isa, 0,
                                kAllLocalApics, lint});
   }
 }
@@ -109,7 +129,13 @@ void AddInterrupts(EntryList& entries, const MpTableConfig& config) {
 std::vector<uint8_t> BuildConfigTable(const MpTableConfig& config) {
   EntryList entries;
   AddProcessors(entries, config.num_cpus);
-  BusEntry isa{kEntryBus, kIsaBusId, {}};
+  // Bus entries in ascending ID order (4.3.2).
+  if (config.pci) {
+    BusEntry pci{kEntryBus, kPciBusId, {}};
+    CopyFixedString(pci.bus_type, kPciBusType);
+    entries.Add(pci);
+  }
+  BusEntry isa{kEntryBus, IsaBusId(config), {}};
   CopyFixedString(isa.bus_type, kIsaBusType);
   entries.Add(isa);
   entries.Add(IoApicEntry{kEntryIoApic, config.ioapic_id, kIoApicVersion, kIoApicEnabled,
@@ -152,6 +178,19 @@ Result<void> ValidateConfig(const MpTableConfig& config) {
     }
     if (i > 0 && gsis[i] == gsis[i - 1]) {
       return Error::Invalid("MP table extra GSI {} is listed twice", gsis[i]);
+    }
+  }
+  if (!config.pci) return {};
+  if (config.pci_slots == 0 || config.pci_slots > 32) {
+    return Error::Invalid("the MP table's PCI bus has 1 to 32 slots, got {}", config.pci_slots);
+  }
+  for (uint32_t gsi : config.pci_intx_gsis) {
+    if (gsi < kIsaIrqs || gsi >= kIoapicPins) {
+      return Error::Invalid("MP table PCI INTx GSI {} is not an IOAPIC pin from {} to {}", gsi,
+                            kIsaIrqs, kIoapicPins - 1);
+    }
+    if (std::binary_search(gsis.begin(), gsis.end(), gsi)) {
+      return Error::Invalid("MP table GSI {} is both an edge-triggered device's and PCI INTx", gsi);
     }
   }
   return {};

@@ -17,6 +17,7 @@
 // KVM's default routing sends GSI 0 to pin 0.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct MpTableConfig {
   // entries. Linux allocates IRQs at boot only for IOAPIC pins that have an
   // entry (setup_IO_APIC_irqs()), so a device on an unlisted pin gets none.
   std::vector<uint32_t> extra_edge_gsis;
+  // A PCI bus 0 (MP bus ID 0, as Linux matches MP bus IDs to PCI bus
+  // numbers; ISA becomes bus 1) whose slots' INTA#-INTD# are level-
+  // triggered, active-low on pci_intx_gsis[(slot + pin) % 4]: what Linux
+  // uses for PCI interrupts with acpi=off.
+  bool pci = false;
+  uint32_t pci_slots = arch::x86_64::kPciDevices;
+  std::array<uint32_t, 4> pci_intx_gsis = arch::x86_64::kPciIntxGsis;
 };
 
 inline constexpr uint32_t kMaxCpus = 254;

@@ -282,5 +282,64 @@ TEST_CASE("WriteMpTable rejects a table that would cross 4 GiB") {
         "the MP table at 0xffffff00+0x118 must lie below 4 GiB");
 }
 
+MpTableConfig WithPci() {
+  MpTableConfig config = ThreeCpus();
+  config.pci = true;
+  return config;
+}
+
+TEST_CASE("With PCI, bus 0 is PCI and ISA moves to bus 1, in ID order") {
+  const auto buses = EntriesOfType(WriteAndRead(WithPci()), kBus);
+  REQUIRE(buses.size() == 2);
+  CHECK(buses[0][1] == 0);
+  CHECK(std::string(buses[0].begin() + 2, buses[0].end()) == "PCI   ");
+  CHECK(buses[1][1] == 1);
+  CHECK(std::string(buses[1].begin() + 2, buses[1].end()) == "ISA   ");
+}
+
+TEST_CASE("With PCI, the ISA interrupts name ISA bus 1") {
+  const auto interrupts = EntriesOfType(WriteAndRead(WithPci()), kIoInterrupt);
+  for (size_t i = 0; i < 16; ++i) CHECK(interrupts[i][4] == 1);
+}
+
+TEST_CASE("PCI INTx entries: level, active-low, slot and pin in the source IRQ, swizzled") {
+  const auto interrupts = EntriesOfType(WriteAndRead(WithPci()), kIoInterrupt);
+  REQUIRE(interrupts.size() == 16 + 32 * 4);
+  // Slot 0 INTA# on GSI 20; slot 1 INTA# on 21; slot 1 INTD# wraps to 20.
+  CHECK(interrupts[16] == std::vector<uint8_t>{kIoInterrupt, kInt, 0x0f, 0x00, 0, 0x00, 3, 20});
+  CHECK(interrupts[16 + 4] == std::vector<uint8_t>{kIoInterrupt, kInt, 0x0f, 0x00, 0, 0x04, 3, 21});
+  CHECK(interrupts[16 + 7] == std::vector<uint8_t>{kIoInterrupt, kInt, 0x0f, 0x00, 0, 0x07, 3, 20});
+  CHECK(interrupts.back() ==
+        std::vector<uint8_t>{kIoInterrupt, kInt, 0x0f, 0x00, 0, (31 << 2) | 3, 3, 22});
+}
+
+TEST_CASE("Without PCI there are no PCI INTx entries") {
+  CHECK(EntriesOfType(WriteAndRead(ThreeCpus()), kIoInterrupt).size() == 16);
+}
+
+TEST_CASE("WriteMpTable rejects a PCI INTx GSI among the ISA IRQs") {
+  GuestMemory mem = MakeGuestMemory(0, kRamSize);
+  MpTableConfig config = WithPci();
+  config.pci_intx_gsis[0] = 11;
+  CHECK(WriteError(mem, GuestAddress(kStart), kWindow, config) ==
+        "MP table PCI INTx GSI 11 is not an IOAPIC pin from 16 to 23");
+}
+
+TEST_CASE("WriteMpTable rejects a GSI that is both edge-triggered and PCI INTx") {
+  GuestMemory mem = MakeGuestMemory(0, kRamSize);
+  MpTableConfig config = WithPci();
+  config.extra_edge_gsis = {21};
+  CHECK(WriteError(mem, GuestAddress(kStart), kWindow, config) ==
+        "MP table GSI 21 is both an edge-triggered device's and PCI INTx");
+}
+
+TEST_CASE("WriteMpTable rejects a PCI bus with 33 slots") {
+  GuestMemory mem = MakeGuestMemory(0, kRamSize);
+  MpTableConfig config = WithPci();
+  config.pci_slots = 33;
+  CHECK(WriteError(mem, GuestAddress(kStart), kWindow, config) ==
+        "the MP table's PCI bus has 1 to 32 slots, got 33");
+}
+
 }  // namespace
 }  // namespace mini_vmm::firmware::mp

@@ -2,19 +2,35 @@
 
 #include <string>
 
+#include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/platform/layout.h"
 
 namespace mini_vmm::arch::x86_64 {
 
-PlatformResources CreatePlatformResources() {
+uint64_t PciMmio64Base(uint64_t ram_bytes) {
+  uint64_t end = kMmioHoleEnd;
+  for (const GuestRegionSpec& region : RamLayout(ram_bytes)) {
+    end = std::max(end, region.start.value() + region.size);
+  }
+  return (end + kPciMmio64Alignment - 1) / kPciMmio64Alignment * kPciMmio64Alignment;
+}
+
+PlatformResources CreatePlatformResources(uint64_t ram_bytes) {
   PlatformResources r{
       AddressAllocator("the platform MMIO device window", kVirtioMmioBase,
                        kMmioDevicesEnd - kVirtioMmioBase),
       AddressAllocator("the IOAPIC's GSIs", 0, kIoapicPins),
+      AddressAllocator("the 32-bit PCI window", kPciMmio32Base, kPciMmio32End - kPciMmio32Base),
+      AddressAllocator("the 64-bit PCI window", PciMmio64Base(ram_bytes), kPciMmio64Size),
+      AddressAllocator("PCI bus 0", 0, kPciDevices),
   };
   for (uint32_t gsi : kLegacyGsis) {
     VMM_CHECK(r.gsis.Reserve(gsi, 1, "legacy IRQ " + std::to_string(gsi)).ok());
   }
+  for (uint32_t gsi : kPciIntxGsis) {
+    VMM_CHECK(r.gsis.Reserve(gsi, 1, "PCI INTx " + std::to_string(gsi)).ok());
+  }
+  VMM_CHECK(r.pci_slots.Reserve(0, 1, "the PCI host bridge").ok());
   return r;
 }
 

@@ -133,10 +133,10 @@ class BadInputTest(unittest.TestCase):
 
     def test_more_disks_than_virtio_mmio_slots(self):
         disks = []
-        for _ in range(19):
+        for _ in range(15):
             disks += ["--disk", "path=%s,readonly=on" % vt.INITRD]
         run = self.run_in_tmp(["run", "--kernel", vt.KERNEL] + disks)
-        self.assert_usage_error(run, "19 virtio devices are given; the machine has 18 "
+        self.assert_usage_error(run, "15 virtio devices are given; the machine has 14 "
                                      "virtio-mmio slots")
 
     def test_open_file_limit_too_low_for_the_devices(self):

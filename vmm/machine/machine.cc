@@ -67,6 +67,7 @@ Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory m
       kvm_(std::move(kvm)),
       vm_(std::move(vm)),
       memory_(std::move(memory)),
+      resources_(arch::x86_64::CreatePlatformResources(config.memory_bytes)),
       stop_(std::move(stop)),
       console_room_(std::move(console_room)),
       console_output_(STDOUT_FILENO) {}

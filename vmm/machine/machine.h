@@ -74,7 +74,7 @@ class Machine {
   // forgets the slots before the mappings go.
   MemoryMap memory_map_;
   kvm::MemslotSync memslots_{vm_};
-  arch::x86_64::PlatformResources resources_ = arch::x86_64::CreatePlatformResources();
+  arch::x86_64::PlatformResources resources_;
   devices::Bus pio_bus_{"port I/O"};
   devices::Bus mmio_bus_{"MMIO"};
   StopSignal stop_;

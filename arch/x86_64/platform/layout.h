@@ -16,11 +16,13 @@
 //   0x000f_0000  MP table (floating pointer in the BIOS area Linux scans)
 //   0x000f_fff0  reset vector (real-mode F000:FFF0): a stub that resets
 //   0x0010_0000  bzImage protected-mode code; RAM continues to 3 GiB
-//   0xc000_0000  MMIO hole: virtio-mmio at 0xd000_0000, IOAPIC, LAPIC
+//   0xc000_0000  MMIO hole: PCI BARs (32-bit window), virtio-mmio at
+//                0xd000_0000, PCI ECAM at 0xe000_0000, IOAPIC, LAPIC
 //   0x1_0000_0000 RAM above 3 GiB continues here
 //
 // Ports: i8042 0x60/0x64, RTC 0x70-0x71, COM1 0x3f8-0x3ff, boot marker
-// 0x3f0, ACPI PM block 0x600-0x602, reset control 0xcf9.
+// 0x3f0, ACPI PM block 0x600-0x602, PCI configuration 0xcf8-0xcff (with
+// the reset control register at 0xcf9).
 #pragma once
 
 #include <array>
@@ -88,8 +90,9 @@ inline constexpr uint16_t kResetControlPort = 0xcf9;
 // GSIs: the in-kernel IOAPIC has 24 pins (GSI base 0; its ID follows the
 // vCPUs' APIC IDs). The ISA IRQs
 // of the PC's own devices are reserved (0 timer, 1 keyboard, 2 cascade,
-// 3 COM2, 4 COM1, 8 RTC); the rest (5-7, 9-23, edge, active-high) are
-// handed out to devices in that order by PlatformResources.
+// 3 COM2, 4 COM1, 8 RTC), and so are the four PCI INTx pins (20-23, below);
+// the rest (5-7, 9-19, edge, active-high) are handed out to devices in
+// that order by PlatformResources.
 inline constexpr uint32_t kIoapicPins = 24;
 inline constexpr uint32_t kIsaIrqs = 16;
 inline constexpr uint32_t kKeyboardIrq = 1;
@@ -97,9 +100,36 @@ inline constexpr uint32_t kCom1Irq = 4;
 inline constexpr uint32_t kRtcIrq = 8;
 inline constexpr uint32_t kSerialGsi = kCom1Irq;
 inline constexpr std::array<uint32_t, 6> kLegacyGsis = {0, kKeyboardIrq, 2, 3, kCom1Irq, kRtcIrq};
-inline constexpr size_t kMaxVirtioMmioDevices = kIoapicPins - kLegacyGsis.size();
 // Windows of the platform's MMIO devices (virtio-mmio), handed out from here.
 inline constexpr uint64_t kMmioDevicesEnd = 0xe000'0000;
+
+// PCI: one host bridge, segment 0, bus 0 only, found through ACPI (MCFG and
+// a PNP0A08 device) or, with acpi=off, through ports 0xcf8/0xcfc. BARs are
+// assigned by mini-vmm from two windows: 32-bit ones below the virtio-mmio
+// windows, 64-bit ones above the end of RAM (PlatformResources).
+inline constexpr uint64_t kPciMmio32Base = kMmioHoleStart;
+inline constexpr uint64_t kPciMmio32End = kVirtioMmioBase;
+inline constexpr uint64_t kPciEcamBase = kMmioDevicesEnd;
+// Bus 0 only: 32 devices x 8 functions x 4 KiB of configuration space.
+inline constexpr uint32_t kPciDevices = 32;
+inline constexpr uint64_t kPciEcamSize = uint64_t{kPciDevices} * 8 * 0x1000;
+inline constexpr uint64_t kPciMmio64Alignment = 1ull << 30;
+inline constexpr uint64_t kPciMmio64Size = 64ull << 30;
+// CONFIG_ADDRESS at 0xcf8 (dword), CONFIG_DATA at 0xcfc-0xcff.
+inline constexpr uint16_t kPciConfigAddressPort = 0xcf8;
+inline constexpr uint16_t kPciConfigDataPort = 0xcfc;
+// INTA#-INTD# of every slot go to four level-triggered, active-low IOAPIC
+// pins, swizzled by slot as on a PC's bridge: slot s, pin p (0 = INTA#)
+// raises kPciIntxGsis[(s + p) % 4]. The ACPI _PRT and the MP table describe
+// exactly this, and the devices' INTx are wired by it.
+inline constexpr std::array<uint32_t, 4> kPciIntxGsis = {20, 21, 22, 23};
+constexpr uint32_t PciIntxGsi(uint32_t slot, uint32_t pin) {
+  return kPciIntxGsis[(slot + pin) % kPciIntxGsis.size()];
+}
+
+// Each virtio-mmio device takes one edge-triggered IOAPIC pin of its own.
+inline constexpr size_t kMaxVirtioMmioDevices =
+    kIoapicPins - kLegacyGsis.size() - kPciIntxGsis.size();
 
 // The boot GDT: null, 64-bit code, data, TSS.
 inline constexpr uint16_t kBootCodeSelector = 0x08;

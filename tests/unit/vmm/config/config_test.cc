@@ -133,18 +133,18 @@ TEST_CASE("ValidateConfig: MoreDisksThanVirtioMmioSlots", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 19; ++i)
+  for (int i = 0; i < 15; ++i)
     config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) ==
-        "19 virtio devices are given; the machine has 18 virtio-mmio slots");
+        "15 virtio devices are given; the machine has 14 virtio-mmio slots");
 }
 
 TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 18; ++i)
+  for (int i = 0; i < 14; ++i)
     config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) == "");

@@ -32,7 +32,7 @@ struct Wiring {
   kvm::InterruptRouter irqs{vm, x86::LegacyIrqRoutes(), {.first = 24, .end = 64}};
   devices::Bus mmio{"MMIO"};
   GuestMemory memory = testing::MakeGuestMemory(0, 1 << 20);
-  x86::PlatformResources resources = x86::CreatePlatformResources();
+  x86::PlatformResources resources = x86::CreatePlatformResources(512ull << 20);
   std::optional<VirtioMmioDevices> devices{std::in_place, vm, irqs, mmio, memory, resources};
 };
 

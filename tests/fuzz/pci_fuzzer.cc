@@ -10,9 +10,7 @@
 //   - the device is running iff it was activated and not reset since;
 //   - an MSI-X vector fires only while it has a route (enabled, unmasked),
 //     and only vectors that exist fire;
-//   - the INTx line is high iff PCI_STATUS_INTERRUPT says so, and never
-//     while MSI-X has been enabled since the last ISR read... (only the
-//     first half is an invariant: bits raised before enable stay);
+//   - the INTx line is high iff PCI_STATUS_INTERRUPT says so;
 //   - BarMoved reports form a chain (each old address is the previous new
 //     one), and match what the function reports as mapped;
 //   - slots without a device read all-ones; every read fills its buffer;

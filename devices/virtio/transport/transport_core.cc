@@ -54,6 +54,20 @@ uint16_t TransportCore::SelectedQueueMaxSize() const {
   return q ? q->max_size() : 0;  // §4.2.2: 0 means "no such queue".
 }
 
+uint16_t TransportCore::SelectedQueueSize() const {
+  const Queue* q = SelectedQueue();
+  return q ? q->size() : 0;
+}
+
+uint64_t TransportCore::SelectedQueueAddress(int which) const {
+  const Queue* q = SelectedQueue();
+  if (q == nullptr) return 0;
+  const GuestAddress address = which == kDescAddress    ? q->desc_table()
+                               : which == kAvailAddress ? q->avail_ring()
+                                                        : q->used_ring();
+  return address.value();
+}
+
 bool TransportCore::QueueConfigLocked(const char* what) const {
   if (SelectedQueue() == nullptr) return true;
   if (queue_ready_[queue_sel_] || IsSet(status_, VIRTIO_CONFIG_S_DRIVER_OK)) {

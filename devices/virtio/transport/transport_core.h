@@ -1,7 +1,7 @@
 // TransportCore: the part of a virtio transport that is the same on every
 // bus (virtio 1.2 §2.1-§2.2, §3.1): device status state machine, feature
 // negotiation, queue selection and configuration, activation and reset.
-// virtio-mmio (and later virtio-pci) map their registers onto it.
+// virtio-mmio and virtio-pci map their registers onto it.
 //
 // Not thread-safe: the transport serializes calls (one mutex per device).
 // The device's own threads never call in; they report DEVICE_NEEDS_RESET
@@ -44,6 +44,10 @@ class TransportCore {
   void SelectQueue(uint32_t index) { queue_sel_ = index; }
   uint32_t selected_queue() const { return queue_sel_; }
   uint16_t SelectedQueueMaxSize() const;
+  // What the driver configured for the selected queue (virtio-pci reads
+  // them back); 0 if no queue is selected.
+  uint16_t SelectedQueueSize() const;
+  uint64_t SelectedQueueAddress(int which) const;  // which: as SetQueueAddress
   // Writes to the selected queue's configuration; ignored (and logged,
   // rate-limited) while the queue is ready or the driver is running, since
   // §4.2.3.2 forbids them then.

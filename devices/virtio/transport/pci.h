@@ -27,7 +27,8 @@
 // the register selectors; both the root bus (config accesses) and the BAR
 // (vCPU MMIO) take it. Interrupt state has its own lock (pci_interrupt.h),
 // so device threads never wait for this one. The BarObserver runs with this
-// mutex and the root bus's config lock held.
+// mutex and the root bus's config lock held: it may move bus registrations
+// and ioeventfds, but must not access this function.
 #pragma once
 
 #include <cstdint>

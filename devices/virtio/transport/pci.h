@@ -88,6 +88,10 @@ class VirtioPciTransport final : public pci::PciDevice, public devices::BusDevic
 
   void set_bar_observer(pci::BarObserver* observer);
   std::vector<Doorbell> doorbells() const;
+  // MSI-X vectors (one per queue, plus one for configuration changes): the
+  // machine sets up an MSI route and an irqfd for each, indexed like the
+  // MsiSink's calls.
+  uint16_t num_msix_vectors() const { return msix_.num_vectors(); }
   const std::vector<EventFd>& queue_events() const { return core_.queue_events(); }
 
   // Stops the device for good (TransportCore::Shutdown): afterwards no

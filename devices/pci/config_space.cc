@@ -181,13 +181,25 @@ void PciConfigSpace::UpdateMappings() {
   }
 }
 
+uint8_t PciConfigSpace::Get8(uint32_t offset) const {
+  VMM_CHECK(offset < kHeaderSize);
+  return data_[offset];
+}
+
+void PciConfigSpace::Set8(uint32_t offset, uint8_t value) {
+  VMM_CHECK(offset < kHeaderSize);
+  data_[offset] = value;
+}
+
 uint16_t PciConfigSpace::Get16(uint32_t offset) const {
+  VMM_CHECK(offset + sizeof(uint16_t) <= kHeaderSize);
   uint16_t value = 0;
   std::memcpy(&value, &data_[offset], sizeof(value));
   return value;
 }
 
 uint32_t PciConfigSpace::Get32(uint32_t offset) const {
+  VMM_CHECK(offset + sizeof(uint32_t) <= kHeaderSize);
   uint32_t value = 0;
   std::memcpy(&value, &data_[offset], sizeof(value));
   return value;

@@ -105,11 +105,12 @@ class PciConfigSpace {
   const BarSpec& bar(int index) const { return bars_[static_cast<size_t>(index)]; }
   // The BAR's address if it is mapped (see BarObserver), else nullopt.
   std::optional<uint64_t> MappedBar(int index) const { return mapped_[static_cast<size_t>(index)]; }
-  // Owner-side little-endian accessors for fields the owner maintains.
-  uint8_t Get8(uint32_t offset) const { return data_[offset]; }
+  // Owner-side little-endian accessors for fields the owner maintains; an
+  // offset past the header aborts.
+  uint8_t Get8(uint32_t offset) const;
   uint16_t Get16(uint32_t offset) const;
   uint32_t Get32(uint32_t offset) const;
-  void Set8(uint32_t offset, uint8_t value) { data_[offset] = value; }
+  void Set8(uint32_t offset, uint8_t value);
   void Set16(uint32_t offset, uint16_t value);
   void Set32(uint32_t offset, uint32_t value);
 

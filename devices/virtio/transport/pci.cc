@@ -198,7 +198,7 @@ void VirtioPciTransport::WriteConfig(uint32_t offset, std::span<const uint8_t> d
   std::lock_guard lock(mutex_);
   config_.Write(offset, data);
   msix_.ControlWritten(config_);
-  interrupt_.SetIntxDisabled((config_.command() & PCI_COMMAND_INTX_DISABLE) != 0);
+  interrupt_.SetIntxGated((config_.command() & PCI_COMMAND_INTX_DISABLE) != 0 || msix_.enabled());
   const uint32_t window = pci_cfg_cap_ + offsetof(virtio_pci_cfg_cap, pci_cfg_data);
   if (offset < window + 4 && window < offset + data.size()) {
     // §4.1.4.9: a write of pci_cfg_data writes the selected BAR bytes.

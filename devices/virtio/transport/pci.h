@@ -27,7 +27,8 @@
 // the register selectors; both the root bus (config accesses) and the BAR
 // (vCPU MMIO) take it. Interrupt state has its own lock (pci_interrupt.h),
 // so device threads never wait for this one. The BarObserver runs with this
-// mutex and the root bus's config lock held.
+// mutex and the root bus's config lock held: it may move bus registrations
+// and ioeventfds, but must not access this function.
 #pragma once
 
 #include <cstdint>
@@ -87,6 +88,10 @@ class VirtioPciTransport final : public pci::PciDevice, public devices::BusDevic
 
   void set_bar_observer(pci::BarObserver* observer);
   std::vector<Doorbell> doorbells() const;
+  // MSI-X vectors (one per queue, plus one for configuration changes): the
+  // machine sets up an MSI route and an irqfd for each, indexed like the
+  // MsiSink's calls.
+  uint16_t num_msix_vectors() const { return msix_.num_vectors(); }
   const std::vector<EventFd>& queue_events() const { return core_.queue_events(); }
 
   // Stops the device for good (TransportCore::Shutdown): afterwards no

@@ -41,7 +41,7 @@ void VirtioPciInterrupt::Raise(uint8_t isr_bit, uint16_t vector) noexcept {
 }
 
 void VirtioPciInterrupt::UpdateLine() noexcept {
-  const bool level = isr_ != 0 && !intx_disabled_;
+  const bool level = isr_ != 0 && !intx_gated_;
   if (level == line_) return;
   line_ = level;
   if (level) {
@@ -64,9 +64,9 @@ bool VirtioPciInterrupt::line_asserted() const {
   return line_;
 }
 
-void VirtioPciInterrupt::SetIntxDisabled(bool disabled) {
+void VirtioPciInterrupt::SetIntxGated(bool gated) {
   std::lock_guard lock(mutex_);
-  intx_disabled_ = disabled;
+  intx_gated_ = gated;
   UpdateLine();
 }
 

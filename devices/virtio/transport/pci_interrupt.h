@@ -38,9 +38,10 @@ class VirtioPciInterrupt final : public VirtioInterrupt {
   uint8_t ReadAndClearIsr();
   // Whether the INTx line is asserted now (for PCI_STATUS_INTERRUPT).
   bool line_asserted() const;
-  // PCI_COMMAND_INTX_DISABLE: the line stays deasserted while set; the ISR
-  // keeps collecting bits.
-  void SetIntxDisabled(bool disabled);
+  // Whether the function may drive INTx: not while PCI_COMMAND_INTX_DISABLE
+  // is set, nor while MSI-X is enabled (PCI 3.0 §6.8.2). The line is
+  // deasserted meanwhile; the ISR keeps its bits.
+  void SetIntxGated(bool gated);
 
   // msix_config and queue_msix_vector (§4.1.4.3): a vector past the MSI-X
   // table is refused and reads back as VIRTIO_MSI_NO_VECTOR.
@@ -62,7 +63,7 @@ class VirtioPciInterrupt final : public VirtioInterrupt {
   pci::IntxLine& intx_;
   mutable std::mutex mutex_;
   uint8_t isr_ = 0;                      // Guarded by mutex_.
-  bool intx_disabled_ = false;           // Guarded by mutex_.
+  bool intx_gated_ = false;              // Guarded by mutex_.
   bool line_ = false;                    // Guarded by mutex_.
   uint16_t config_vector_;               // Guarded by mutex_; guest-controlled.
   std::vector<uint16_t> queue_vectors_;  // Guarded by mutex_; guest-controlled.

@@ -131,6 +131,16 @@ TEST_CASE_METHOD(BarTest, "Reprogramming a mapped BAR reports the move") {
   CHECK(config.MappedBar(0) == 0xe010'0000);
 }
 
+TEST_CASE_METHOD(BarTest, "Writing the upper half of a mapped 64-bit BAR moves it") {
+  SetBar(2, 0xc000'0000);
+  SetCommand(PCI_COMMAND_MEMORY);
+  observer.moves.clear();
+
+  SetBar(3, 0x2);
+
+  CHECK(observer.moves == std::vector<Move>{{2, 0xc000'0000, 0x2'c000'0000}});
+}
+
 TEST_CASE_METHOD(BarTest, "Disabling decode unmaps") {
   SetBar(0, 0xe000'0000);
   SetCommand(PCI_COMMAND_MEMORY);

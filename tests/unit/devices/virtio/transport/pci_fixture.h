@@ -127,11 +127,12 @@ struct PciTransportTest {
     SetStatus(kAck | kDriver | kFeaturesOk | kDriverOk);
   }
 
-  // MSI-X on, vector `v` routed to data 0x40 + v and unmasked, v < 3.
+  // Sets MSI-X Enable in the capability, as pci_msix_enable does.
   void EnableMsix() {
     const uint8_t cap = FindCap(PCI_CAP_ID_MSIX);
     SetCfg<uint16_t>(cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE);
   }
+  // Table entry `v` (< 3): the LAPIC address, data 0x40 + v, and the mask.
   void ProgramVector(uint16_t v, bool masked = false) {
     const uint64_t entry = VirtioPciTransport::kMsixTableOffset + v * uint64_t{PCI_MSIX_ENTRY_SIZE};
     SetBar<uint32_t>(entry + PCI_MSIX_ENTRY_LOWER_ADDR, 0xfee0'0000);

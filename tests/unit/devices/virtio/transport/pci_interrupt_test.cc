@@ -71,6 +71,18 @@ TEST_CASE_METHOD(PciTransportTest, "INTX_DISABLE keeps the line low until cleare
   CHECK(intx.level);
 }
 
+// PCI 3.0 §6.8.2: no INTx while MSI-X is enabled.
+TEST_CASE_METHOD(PciTransportTest, "Enabling MSI-X deasserts INTx; the ISR keeps its bits") {
+  Start();
+  device->interrupt->NotifyQueue(0);
+  REQUIRE(intx.level);
+
+  EnableMsix();
+
+  CHECK(!intx.level);
+  CHECK(Bar<uint8_t>(T::kIsrOffset) == 1);
+}
+
 TEST_CASE_METHOD(PciTransportTest, "Notification of a queue that does not exist is dropped") {
   Start();
 

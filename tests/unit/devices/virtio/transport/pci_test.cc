@@ -83,6 +83,7 @@ TEST_CASE_METHOD(PciTransportTest, "PCI_CFG and MSI-X capabilities are present")
   const uint8_t msix = FindCap(PCI_CAP_ID_MSIX);
   REQUIRE(msix != 0);
   CHECK((Cfg<uint16_t>(msix + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_QSIZE) == 2);  // 3 vectors.
+  CHECK(pci.num_msix_vectors() == 3);
   CHECK(Cfg<uint32_t>(msix + PCI_MSIX_TABLE) == T::kMsixTableOffset);
   CHECK(Cfg<uint32_t>(msix + PCI_MSIX_PBA) == T::kMsixPbaOffset);
 }

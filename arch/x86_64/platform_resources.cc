@@ -22,7 +22,6 @@ PlatformResources CreatePlatformResources(uint64_t ram_bytes) {
       AddressAllocator("the IOAPIC's GSIs", 0, kIoapicPins),
       AddressAllocator("the 32-bit PCI window", kPciMmio32Base, kPciMmio32End - kPciMmio32Base),
       AddressAllocator("the 64-bit PCI window", PciMmio64Base(ram_bytes), kPciMmio64Size),
-      AddressAllocator("PCI bus 0", 0, kPciDevices),
   };
   for (uint32_t gsi : kLegacyGsis) {
     VMM_CHECK(r.gsis.Reserve(gsi, 1, "legacy IRQ " + std::to_string(gsi)).ok());
@@ -30,7 +29,6 @@ PlatformResources CreatePlatformResources(uint64_t ram_bytes) {
   for (uint32_t gsi : kPciIntxGsis) {
     VMM_CHECK(r.gsis.Reserve(gsi, 1, "PCI INTx " + std::to_string(gsi)).ok());
   }
-  VMM_CHECK(r.pci_slots.Reserve(0, 1, "the PCI host bridge").ok());
   return r;
 }
 

@@ -1,7 +1,8 @@
 // PlatformResources: the resources of an x86_64 mini-vmm machine that are
 // handed out at run time, with the platform's fixed ones already taken
 // (platform/layout.h declares them once). Devices get their windows, GSIs
-// and PCI slots here, never by index arithmetic.
+// and PCI BAR windows here, never by index arithmetic (PCI device numbers
+// come from the root bus, devices/pci/root_bus.h).
 //
 //   PlatformResources r = CreatePlatformResources(ram_bytes);
 //   uint64_t base = TRY(r.mmio_devices.Allocate(0x1000, 0x1000, "virtio-blk0"));
@@ -22,7 +23,6 @@ struct PlatformResources {
   AddressAllocator gsis;          // IOAPIC pins; legacy ISA IRQs and PCI INTx reserved.
   AddressAllocator pci_mmio32;    // 32-bit PCI memory BARs, in the MMIO hole.
   AddressAllocator pci_mmio64;    // 64-bit PCI memory BARs, above the end of RAM.
-  AddressAllocator pci_slots;     // Device numbers on PCI bus 0; 0 is the host bridge.
 };
 
 // The 64-bit PCI window for a guest with `ram_bytes` of RAM: the first

@@ -136,8 +136,14 @@ class BadInputTest(unittest.TestCase):
         for _ in range(15):
             disks += ["--disk", "path=%s,readonly=on" % vt.INITRD]
         run = self.run_in_tmp(["run", "--kernel", vt.KERNEL] + disks)
-        self.assert_usage_error(run, "15 virtio devices are given; the machine has 14 "
-                                     "virtio-mmio slots")
+        self.assert_usage_error(run, "15 virtio devices are given on virtio-mmio; the machine "
+                                     "has 14 virtio-mmio slots (transport=pci takes up to 31 "
+                                     "more)")
+
+    def test_transport_that_does_not_exist(self):
+        run = self.run_in_tmp(["run", "--kernel", vt.KERNEL, "--disk",
+                               "path=%s,readonly=on,transport=isa" % vt.INITRD])
+        self.assert_usage_error(run, "--disk: transport \"isa\" does not exist (known: mmio, pci)")
 
     def test_open_file_limit_too_low_for_the_devices(self):
         # 1 vCPU and 2 disks need up to 16 + 1 + 2 * 8 = 33 open files.

@@ -38,10 +38,23 @@ uint64_t HostMemoryBytes() {
 }
 
 Result<void> ValidateDevices(const std::vector<DeviceRequest>& devices) {
-  constexpr size_t kSlots = arch::x86_64::kMaxVirtioMmioDevices;
-  if (devices.size() > kSlots) {
-    return Error::Invalid("{} virtio devices are given; the machine has {} virtio-mmio slots",
-                          devices.size(), kSlots);
+  constexpr size_t kMmioSlots = arch::x86_64::kMaxVirtioMmioDevices;
+  // Slot 0 of PCI bus 0 is the host bridge.
+  constexpr size_t kPciSlots = arch::x86_64::kPciDevices - 1;
+  size_t mmio = 0;
+  size_t pci = 0;
+  for (const DeviceRequest& device : devices) {
+    ++(device.transport == VirtioTransport::kPci ? pci : mmio);
+  }
+  if (mmio > kMmioSlots) {
+    return Error::Invalid(
+        "{} virtio devices are given on virtio-mmio; the machine has {} virtio-mmio slots "
+        "(transport=pci takes up to {} more)",
+        mmio, kMmioSlots, kPciSlots);
+  }
+  if (pci > kPciSlots) {
+    return Error::Invalid("{} virtio devices are given on virtio-pci; PCI bus 0 has {} free slots",
+                          pci, kPciSlots);
   }
   for (const virtio::DeviceKind* kind : DeviceKinds()) {
     std::vector<const virtio::DeviceOptions*> instances;
@@ -106,7 +119,10 @@ uint64_t OpenFilesNeeded(const VmConfig& config) {
   constexpr uint64_t kPerVcpu = 1;
   uint64_t needed = kBase + kPerVcpu * config.cpus;
   for (const DeviceRequest& device : config.devices) {
-    needed += device.kind->OpenFiles(*device.options);
+    // virtio-pci adds an eventfd per MSI-X vector (one per queue, plus one):
+    // at most as many again as the device holds.
+    const uint64_t transport = device.transport == VirtioTransport::kPci ? 2 : 1;
+    needed += transport * device.kind->OpenFiles(*device.options);
   }
   return needed;
 }

@@ -3,9 +3,9 @@
 #include <array>
 #include <cstring>
 
-#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/reset_vector.h"
 #include "firmware/linux/boot_params.h"
 #include "firmware/linux/bzimage.h"
@@ -45,6 +45,7 @@ Result<uint64_t> WritePlatformTables(const GuestMemory& mem, const PlatformDescr
   acpi.ioapic_address = x86::kIoapicAddress;
   acpi.ioapic_id = platform.ioapic_id;
   acpi.virtio_mmio = platform.virtio_mmio;
+  acpi.pci = platform.pci;
   const GuestAddress rsdp = TRY(firmware::acpi::WriteAcpiTables(
       mem, GuestAddress(x86::kAcpiTablesAddress), x86::kAcpiTablesSize, acpi));
 
@@ -56,6 +57,10 @@ Result<uint64_t> WritePlatformTables(const GuestMemory& mem, const PlatformDescr
   mp.lapic_address = x86::kLapicAddress;
   for (const auto& dev : platform.virtio_mmio) {
     if (dev.gsi >= 16) mp.extra_edge_gsis.push_back(dev.gsi);
+  }
+  if (platform.pci) {
+    mp.pci = true;
+    mp.pci_intx_gsis = platform.pci->intx_gsis;
   }
   TRY(firmware::mp::WriteMpTable(mem, GuestAddress(x86::kMpTableAddress), x86::kMpTableSize, mp));
   return rsdp.value();

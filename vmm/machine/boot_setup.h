@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct PlatformDescription {
   uint32_t num_cpus = 1;
   uint8_t ioapic_id = 0;
   std::vector<firmware::acpi::VirtioMmioDevice> virtio_mmio;
+  // The PCI host bridge, if the machine has one.
+  std::optional<firmware::acpi::PciHostBridge> pci;
 };
 
 struct BootEntry {

@@ -52,9 +52,10 @@ Result<LegacyDevices> CreateLegacyDevices(const LegacyWiring& w) {
   TRY(w.pio.Insert(d.i8042, devices::I8042::kCommandPort, 1));
 
   // Linux's reboot=pci, and the reset-vector stub (arch/x86_64/reset_vector.h).
+  // Port 0xcf9 lies inside the PCI configuration ports: PciDevices puts it
+  // on the bus with them.
   d.reset_control = std::make_shared<devices::ResetControl>(
       [stop] { stop->Request(StopReason::kReset, "reset control register, port 0xcf9"); });
-  TRY(w.pio.Insert(d.reset_control, arch::x86_64::kResetControlPort, 1));
 
   d.rtc = std::make_shared<devices::Rtc>();
   TRY(w.pio.Insert(d.rtc, arch::x86_64::kRtcPort, devices::Rtc::kPortCount));

@@ -10,16 +10,16 @@
 #include <map>
 
 #include "arch/x86_64/irq_routing.h"
-#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/long_mode.h"
 #include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/pic.h"
+#include "arch/x86_64/platform/layout.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "vmm/base/event_loop.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
-#include "vmm/machine/boot_setup.h"
 #include "vmm/console/terminal.h"
+#include "vmm/machine/boot_setup.h"
 #include "vmm/runtime/process_signals.h"
 #include "vmm/runtime/vcpu_runner.h"
 
@@ -75,6 +75,7 @@ Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory m
 Machine::~Machine() {
   // Members go in reverse declaration order, but a device thread may still
   // complete a request and raise its interrupt: stop them all first.
+  if (pci_) pci_->StopAll();
   if (virtio_) virtio_->StopAll();
 }
 
@@ -115,6 +116,10 @@ Result<void> Machine::CreateDevices() {
   legacy_.emplace(TRY(CreateLegacyDevices(
       LegacyWiring{irqs_, pio_bus_, stop_, console_output_, console_room_, config_.boot_timer})));
   virtio_.emplace(vm_, irqs_, mmio_bus_, memory_, resources_);
+  // Every machine has PCI bus 0 (the host bridge), whether or not a device
+  // sits on it: guests expect a PC to have one.
+  pci_.emplace(vm_, irqs_, mmio_bus_, pio_bus_, memory_, resources_);
+  TRY(pci_->AttachRootBus(legacy_->reset_control));
   TRY(CreateVirtioDevices());
   return {};
 }
@@ -124,7 +129,11 @@ Result<void> Machine::CreateVirtioDevices() {
   std::map<const virtio::DeviceKind*, size_t> count;
   for (const DeviceRequest& request : config_.devices) {
     auto device = TRY(request.kind->Create(*request.options, count[request.kind]++));
-    TRY(virtio_->Add(std::move(device)));
+    if (request.transport == VirtioTransport::kPci) {
+      TRY(pci_->Add(std::move(device)));
+    } else {
+      TRY(virtio_->Add(std::move(device)));
+    }
   }
   return {};
 }
@@ -143,6 +152,7 @@ PlatformDescription Machine::DescribePlatform() const {
   // The IOAPIC's ID follows the CPUs' APIC IDs, as on real boards.
   platform.ioapic_id = static_cast<uint8_t>(config_.cpus);
   platform.virtio_mmio = virtio_->AcpiDescriptions();
+  platform.pci = pci_->AcpiDescription();
   return platform;
 }
 

@@ -54,9 +54,9 @@ Result<DeviceAttachment> VirtioMmioDevices::Attach(std::shared_ptr<virtio::Virti
   attachment.Hold(transport);
   const auto& events = transport->queue_events();
   for (size_t q = 0; q < events.size(); ++q) {
-    attachment.Hold(TRY(io_events_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
-                                                   base + VIRTIO_MMIO_QUEUE_NOTIFY,
-                                                   sizeof(uint32_t), q)));
+    attachment.Hold(
+        TRY(io_events_.RegisterIoEvent(events[q], kvm::IoEventSpace::kMmio,
+                                       base + VIRTIO_MMIO_QUEUE_NOTIFY, sizeof(uint32_t), q)));
   }
   attachment.Hold(TRY(mmio_bus_.Attach(transport, base, virtio::MmioTransport::kWindowSize)));
   return attachment;

@@ -21,9 +21,9 @@
 #include "devices/virtio/transport/mmio.h"
 #include "firmware/acpi/tables.h"
 #include "vmm/base/result.h"
-#include "vmm/machine/device_attachment.h"
 #include "vmm/kvm/interrupt_router.h"
 #include "vmm/kvm/vm_interfaces.h"
+#include "vmm/machine/device_attachment.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {

@@ -152,6 +152,25 @@ void VirtioPciTransport::set_bar_observer(pci::BarObserver* observer) {
   config_.set_bar_observer(observer);
 }
 
+void VirtioPciTransport::AssignBar(uint64_t address) {
+  VMM_CHECK(address % kBarSize == 0);
+  std::lock_guard lock(mutex_);
+  // Through the guest's path, so the write masks and the observer apply.
+  const auto write32 = [this](uint32_t offset, uint32_t value) {
+    const std::array<uint8_t, 4> bytes = {
+        static_cast<uint8_t>(value), static_cast<uint8_t>(value >> 8),
+        static_cast<uint8_t>(value >> 16), static_cast<uint8_t>(value >> 24)};
+    config_.Write(offset, bytes);
+  };
+  const uint32_t bar = PCI_BASE_ADDRESS_0 + 4 * kBar;
+  write32(bar, static_cast<uint32_t>(address));
+  write32(bar + 4, static_cast<uint32_t>(address >> 32));
+  const uint16_t command = config_.command() | PCI_COMMAND_MEMORY;
+  const std::array<uint8_t, 2> bytes = {static_cast<uint8_t>(command),
+                                        static_cast<uint8_t>(command >> 8)};
+  config_.Write(PCI_COMMAND, bytes);
+}
+
 std::vector<VirtioPciTransport::Doorbell> VirtioPciTransport::doorbells() const {
   std::vector<Doorbell> result;
   for (size_t i = 0; i < core_.num_queues(); ++i) {

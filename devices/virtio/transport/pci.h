@@ -87,6 +87,10 @@ class VirtioPciTransport final : public pci::PciDevice, public devices::BusDevic
   void Write(const devices::IoAccess& access, std::span<const uint8_t> data) noexcept override;
 
   void set_bar_observer(pci::BarObserver* observer);
+  // What firmware does before the OS runs: programs BAR 0 at `address`
+  // (aligned to kBarSize) and turns memory decoding on, so the guest finds
+  // the BAR assigned and the observer is told it is mapped.
+  void AssignBar(uint64_t address);
   std::vector<Doorbell> doorbells() const;
   // MSI-X vectors (one per queue, plus one for configuration changes): the
   // machine sets up an MSI route and an irqfd for each, indexed like the

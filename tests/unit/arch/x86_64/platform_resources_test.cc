@@ -53,15 +53,6 @@ TEST_CASE("The 64-bit PCI window starts above RAM that crosses the MMIO hole, 1 
   CHECK(r.pci_mmio64.end() - r.pci_mmio64.base() == kPciMmio64Size);
 }
 
-TEST_CASE("PCI slot 0 is the host bridge; devices get 1 to 31") {
-  PlatformResources r = CreatePlatformResources(kRam);
-  CHECK(r.pci_slots.Allocate(1, 1, "first").value() == 1);
-  for (uint64_t slot = 2; slot < kPciDevices; ++slot) {
-    CHECK(r.pci_slots.Allocate(1, 1, "more").value() == slot);
-  }
-  CHECK_FALSE(r.pci_slots.Allocate(1, 1, "slot 32").ok());
-}
-
 TEST_CASE("PCI INTx swizzles by slot over the four reserved pins") {
   CHECK(PciIntxGsi(0, 0) == 20);
   CHECK(PciIntxGsi(1, 0) == 21);

@@ -23,8 +23,8 @@ namespace {
 
 DeviceRequest Disk(std::string path, bool read_only) {
   return {.kind = &virtio::blk::DiskKind(),
-          .options = std::make_shared<virtio::blk::DiskSpec>(
-              virtio::blk::DiskConfig{.path = std::move(path), .read_only = read_only, .serial = {}})};
+          .options = std::make_shared<virtio::blk::DiskSpec>(virtio::blk::DiskConfig{
+              .path = std::move(path), .read_only = read_only, .serial = {}})};
 }
 
 class TempDir {
@@ -133,19 +133,18 @@ TEST_CASE("ValidateConfig: MoreDisksThanVirtioMmioSlots", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 15; ++i)
-    config.devices.push_back(Disk(image, true));
+  for (int i = 0; i < 15; ++i) config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) ==
-        "15 virtio devices are given; the machine has 14 virtio-mmio slots");
+        "15 virtio devices are given on virtio-mmio; the machine has 14 virtio-mmio slots "
+        "(transport=pci takes up to 31 more)");
 }
 
 TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 14; ++i)
-    config.devices.push_back(Disk(image, true));
+  for (int i = 0; i < 14; ++i) config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) == "");
 }

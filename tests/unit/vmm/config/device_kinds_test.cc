@@ -36,5 +36,38 @@ TEST_CASE("ParseDeviceRequest: BadValue is the kind's own sentence") {
         virtio::blk::ParseDiskOption("readonly=on").error().ToString());
 }
 
+TEST_CASE("ParseDeviceRequest: virtio-mmio unless transport= says otherwise") {
+  CHECK(ParseDeviceRequest(virtio::blk::DiskKind(), "path=a.img")->transport ==
+        VirtioTransport::kMmio);
+  CHECK(ParseDeviceRequest(virtio::blk::DiskKind(), "path=a.img,transport=pci")->transport ==
+        VirtioTransport::kPci);
+  CHECK(ParseDeviceRequest(virtio::blk::DiskKind(), "transport=pci,path=a.img")->transport ==
+        VirtioTransport::kPci);
+  CHECK(ParseDeviceRequest(virtio::blk::DiskKind(), "transport=pci,path=a.img,transport=mmio")
+            ->transport == VirtioTransport::kMmio);
+}
+
+TEST_CASE("ParseDeviceRequest: the kind parses everything but transport=, in order") {
+  auto request =
+      ParseDeviceRequest(virtio::blk::DiskKind(), "transport=pci,path=a.img,serial=x,readonly=on");
+  REQUIRE(request.ok());
+  const auto& disk = static_cast<const virtio::blk::DiskSpec&>(*request->options).config;
+  CHECK(disk.path == "a.img");
+  CHECK(disk.serial == "x");
+  CHECK(disk.read_only);
+}
+
+TEST_CASE("ParseDeviceRequest: UnknownTransport names it and the known ones") {
+  auto request = ParseDeviceRequest(virtio::blk::DiskKind(), "path=a.img,transport=isa");
+  REQUIRE_FALSE(request.ok());
+  CHECK(request.error().ToString() == "transport \"isa\" does not exist (known: mmio, pci)");
+}
+
+TEST_CASE("ParseDeviceRequest: EmptyTransport is unknown too") {
+  auto request = ParseDeviceRequest(virtio::blk::DiskKind(), "path=a.img,transport=");
+  REQUIRE_FALSE(request.ok());
+  CHECK(request.error().ToString() == "transport \"\" does not exist (known: mmio, pci)");
+}
+
 }  // namespace
 }  // namespace mini_vmm

@@ -3,9 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "vmm/config/device_kinds.h"
 #include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
+#include "vmm/config/device_kinds.h"
 
 namespace mini_vmm::cli {
 namespace {
@@ -82,7 +82,9 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
       ->capture_default_str();
   for (size_t i = 0; i < DeviceKinds().size(); ++i) {
     const virtio::DeviceKind& kind = *DeviceKinds()[i];
-    run.add_option("--" + std::string(kind.option()), raw.devices[i], std::string(kind.help()))
+    // transport= is every kind's (ParseDeviceRequest takes it out).
+    run.add_option("--" + std::string(kind.option()), raw.devices[i],
+                   std::string(kind.help()) + "; transport=mmio|pci (default mmio)")
         ->type_name("SPEC")
         ->check(CLI::Validator(
             [&kind](const std::string& text) {

@@ -2,6 +2,7 @@
 
 #include "devices/virtio/net/virtio_net_uapi.h"
 #include "devices/virtio/reader_writer.h"
+#include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::net {
 namespace {
@@ -67,6 +68,27 @@ ControlOutcome HandleControl(const DescriptorChain& chain, const ControlContext&
           .ack = decision.ack,
           .queue_pairs = decision.queue_pairs,
           .fault = decision.fault};
+}
+
+uint32_t ServeControlQueue(Queue& queue, const ControlContext& context, NetCounters& counters,
+                           const std::function<void(uint16_t)>& set_pairs, std::string_view name) {
+  uint32_t used = 0;
+  for (;;) {
+    queue.DisableNotification();
+    while (std::optional<DescriptorChain> chain = queue.Pop()) {
+      const ControlOutcome outcome = HandleControl(*chain, context);
+      if (outcome.fault) {
+        counters.Count(*outcome.fault);
+        LOG_WARN_RATELIMITED("{}: {}", name, ControlFaultName(*outcome.fault));
+      } else {
+        counters.control_ok.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (outcome.queue_pairs) set_pairs(*outcome.queue_pairs);
+      queue.AddUsed(std::move(*chain), outcome.written);
+      ++used;
+    }
+    if (queue.fault() || !queue.EnableNotification()) return used;
+  }
 }
 
 }  // namespace mini_vmm::virtio::net

@@ -10,11 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string_view>
 
 #include "devices/virtio/descriptor_chain.h"
 #include "devices/virtio/net/net_counters.h"
 #include "devices/virtio/net/virtio_net_uapi.h"
+#include "devices/virtio/queue.h"
 
 namespace mini_vmm::virtio::net {
 
@@ -31,5 +34,14 @@ struct ControlOutcome {
 };
 
 ControlOutcome HandleControl(const DescriptorChain& chain, const ControlContext& context);
+
+// Answers every request waiting on the control queue (the loop of queue.h),
+// calling `set_pairs` for each accepted VQ_PAIRS_SET. Returns the number of
+// chains put on the used ring (the caller decides on the interrupt); a
+// queue fault is left for the caller to see in queue.fault(). Bounded: a
+// request does no I/O, and the ring holds at most its size in chains at a
+// time.
+uint32_t ServeControlQueue(Queue& queue, const ControlContext& context, NetCounters& counters,
+                           const std::function<void(uint16_t)>& set_pairs, std::string_view name);
 
 }  // namespace mini_vmm::virtio::net

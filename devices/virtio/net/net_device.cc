@@ -87,10 +87,13 @@ void NetDevice::WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
                         data.size(), offset);
 }
 
-Result<void> NetDevice::ConfigureTap(uint64_t driver_features, uint16_t pairs) {
+Result<void> NetDevice::ConfigureTap(uint64_t driver_features) {
   TRY(tap_->SetVnetHeaderSize(static_cast<int>(HeaderBytes(driver_features))));
   TRY(tap_->SetOffload(TunOffloads(driver_features)));
-  for (uint16_t q = 0; q < pairs; ++q) TRY(tap_->SetQueueEnabled(q, q == 0));
+  // Every tap queue, not just the pairs served now: a previous session may
+  // have attached some, and frames steered to an unserved queue would sit
+  // there unread.
+  for (uint16_t q = 0; q < max_pairs_; ++q) TRY(tap_->SetQueueEnabled(q, q == 0));
   return {};
 }
 
@@ -121,7 +124,7 @@ Result<void> NetDevice::Activate(const ActivateContext& context) {
   // follows it.
   const uint16_t pairs = negotiated(VIRTIO_NET_F_MQ) ? max_pairs_ : 1;
   const size_t header_bytes = HeaderBytes(context.driver_features);
-  TRY(ConfigureTap(context.driver_features, pairs));
+  TRY(ConfigureTap(context.driver_features));
   active_pairs_.store(1, std::memory_order_relaxed);
 
   std::vector<std::unique_ptr<NetWorker>> workers;

@@ -68,7 +68,7 @@ class NetDevice final : public VirtioDevice {
   uint16_t active_pairs() const { return active_pairs_.load(std::memory_order_relaxed); }
 
  private:
-  Result<void> ConfigureTap(uint64_t driver_features, uint16_t pairs);
+  Result<void> ConfigureTap(uint64_t driver_features);
   NetWorker::Session MakeSession(const ActivateContext& context, uint16_t pair, size_t header_bytes,
                                  bool mergeable);
   void SetActivePairs(uint16_t pairs);

@@ -150,34 +150,20 @@ void NetWorker::OnWake() {
 void NetWorker::OnControlKick() {
   Control& control = *session_.control;
   control.kick.Consume();
-  Queue& queue = control.queue;
-  uint32_t used = 0;
-  for (;;) {
-    queue.DisableNotification();
-    // Bounded: a control request does no I/O, and the ring holds at most
-    // its size in chains.
-    while (std::optional<DescriptorChain> chain = queue.Pop()) {
-      const ControlOutcome outcome = HandleControl(*chain, control.context);
-      if (outcome.fault) {
-        counters_.Count(*outcome.fault);
-        LOG_WARN_RATELIMITED("{}: {}", session_.pair.name, ControlFaultName(*outcome.fault));
-      } else {
-        counters_.control_ok.fetch_add(1, std::memory_order_relaxed);
-      }
-      if (outcome.queue_pairs) control.set_pairs(*outcome.queue_pairs);
-      queue.AddUsed(std::move(*chain), outcome.written);
-      ++used;
-    }
-    if (queue.fault()) {
+  const uint32_t used = ServeControlQueue(control.queue, control.context, counters_,
+                                          control.set_pairs, session_.pair.name);
+  if (const auto fault = control.queue.fault()) {
+    if (!reset_requested_) {
       counters_.ring_faults.fetch_add(1, std::memory_order_relaxed);
       LOG_WARN_RATELIMITED("{}: control queue: {}; the device needs a reset", session_.pair.name,
-                           ChainErrorName(*queue.fault()));
-      NeedsReset();
-      return;
+                           ChainErrorName(*fault));
     }
-    if (!queue.EnableNotification()) break;
+    NeedsReset();
+    return;
   }
-  if (used > 0 && queue.ShouldNotifyDriver()) session_.interrupt.NotifyQueue(control.queue_index);
+  if (used > 0 && control.queue.ShouldNotifyDriver()) {
+    session_.interrupt.NotifyQueue(control.queue_index);
+  }
 }
 
 void NetWorker::NeedsReset() {

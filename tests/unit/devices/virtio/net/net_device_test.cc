@@ -255,6 +255,31 @@ TEST_CASE_METHOD(DeviceTest, "Reset stops the I/O threads and the device comes b
   CHECK(WaitSent() == Frame(10));
 }
 
+TEST_CASE_METHOD(DeviceTest, "A new session without MQ detaches the queues the last one used") {
+  MakeDevice(2);
+  Activate(kFeatures | Bit(VIRTIO_NET_F_MQ));
+  const std::vector<uint8_t> set_pairs{VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2, 0};
+  driver(4).Chain().Readable(set_pairs).Writable(1).Publish();
+  Kick(4);
+  REQUIRE(Eventually([&] { return tap_->queue_enabled(1); }));
+
+  ResetDevice();
+  NewDrivers();
+  Activate(kFeatures);
+
+  CHECK_FALSE(tap_->queue_enabled(1));
+  CHECK(tap_->queue_enabled(0));
+}
+
+TEST_CASE_METHOD(DeviceTest, "A corrupt control ring asks for a reset") {
+  MakeDevice();
+  Activate();
+  driver(2).PublishHead(16);
+  Kick(2);
+
+  CHECK(Eventually([&] { return needs_reset_.load() == 1; }));
+}
+
 TEST_CASE_METHOD(DeviceTest, "A corrupt tx ring asks for a reset") {
   MakeDevice();
   Activate();

@@ -10,9 +10,14 @@
 
 namespace mini_vmm::virtio::net {
 
-// The largest frame either side may hand over: a 64 KiB GSO packet plus an
-// Ethernet and a VLAN header (what TSO/GSO produce at most).
-inline constexpr size_t kMaxFrameBytes = 65535 + 14 + 4;
+// The largest frame the guest may send: the largest IPv6 packet short of a
+// jumbogram (40-byte header + 65535 payload; more than any IPv4 one), with
+// an Ethernet and a VLAN header. TSO/GSO frames stay within it.
+inline constexpr size_t kMaxFrameBytes = 40 + 65535 + 14 + 4;
+// What a tap read may return, header excluded: twice the above, so a frame
+// never fills the buffer (a full buffer would mean the kernel truncated
+// one; see RxPath).
+inline constexpr size_t kRxBufferBytes = 2 * kMaxFrameBytes;
 // The header in front of every frame: virtio_net_hdr_mrg_rxbuf (12 bytes)
 // with VERSION_1 or MRG_RXBUF (§5.1.6: num_buffers is always there in
 // virtio 1.x), the legacy virtio_net_hdr (10) otherwise.

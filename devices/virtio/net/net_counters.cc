@@ -23,7 +23,7 @@ const char* RxFaultName(RxFault fault) {
     case RxFault::kFrameTooBig:
       return "rx chain is too small for the frame (no MRG_RXBUF)";
     case RxFault::kShortFrame:
-      return "tap frame is shorter than the virtio-net header";
+      return "tap frame is shorter than the virtio-net header, or truncated";
   }
   return "unknown rx fault";
 }

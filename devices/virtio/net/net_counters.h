@@ -24,7 +24,7 @@ const char* TxFaultName(TxFault fault);
 enum class RxFault {
   kBufferTooSmall,  // an rx chain too small for the header: returned empty
   kFrameTooBig,     // without MRG_RXBUF the chain cannot hold the frame: frame dropped
-  kShortFrame,      // the tap gave less than a header: frame dropped
+  kShortFrame,      // the tap gave less than a header, or a truncated frame: dropped
 };
 inline constexpr size_t kRxFaultCount = 3;
 const char* RxFaultName(RxFault fault);

@@ -15,7 +15,7 @@ RxPath::RxPath(Queue& queue, size_t header_bytes, bool mergeable, NetCounters& c
       header_bytes_(header_bytes),
       mergeable_(mergeable),
       counters_(counters),
-      frame_(header_bytes + kMaxFrameBytes) {
+      frame_(header_bytes + kRxBufferBytes) {
   held_.reserve(queue.max_size());
 }
 
@@ -35,7 +35,9 @@ void RxPath::Abandon() {
 
 RxPath::Placement RxPath::Place() {
   VMM_CHECK(has_frame());
-  if (frame_length_ < header_bytes_) {
+  if (frame_length_ < header_bytes_ || frame_length_ == frame_.size()) {
+    // Less than a header, or a full buffer (the kernel truncated a frame
+    // longer than any the offloads allow): not a frame to deliver.
     counters_.Count(RxFault::kShortFrame);
     frame_length_ = 0;
     return Placement::kDropped;

@@ -189,6 +189,34 @@ TEST_CASE_METHOD(PairTest, "A tap frame shorter than the header is dropped") {
   CHECK_FALSE(rx_driver_.NextUsed().has_value());
 }
 
+TEST_CASE_METHOD(PairTest, "A tap frame that fills the whole read buffer is dropped as truncated") {
+  Start();
+  rx_driver_.Chain().Writable(1600).Publish();
+  REQUIRE(tap_.Inject(Frame(kRxBufferBytes)));
+
+  pair_->ProcessRx(64);
+
+  CHECK(counters_.fault(RxFault::kShortFrame) == 1);
+  CHECK_FALSE(rx_driver_.NextUsed().has_value());
+}
+
+TEST_CASE_METHOD(PairTest, "A 64 KiB GSO frame spreads over mergeable buffers") {
+  Start(/*mergeable=*/true);
+  auto first = rx_driver_.Chain();
+  first.Writable(8192).Publish();
+  for (int i = 1; i < 9; ++i) rx_driver_.Chain().Writable(8192).Publish();  // 72 KiB in all.
+  REQUIRE(tap_.Inject(Frame(kMaxFrameBytes)));
+
+  CHECK(pair_->ProcessRx(64) == RxStop::kTapEmpty);
+
+  const auto used = rx_driver_.NextUsed();
+  REQUIRE(used.has_value());
+  CHECK(used->len == 8192);
+  // 12 + 65593 bytes: eight full buffers and 69 bytes of a ninth.
+  CHECK(NumBuffers(Written(first.buffer(0), kHeaderBytes)) == 9);
+  CHECK(counters_.rx_frames == 1);
+}
+
 TEST_CASE_METHOD(PairTest, "Rx stops at its budget") {
   Start();
   for (int i = 0; i < 3; ++i) rx_driver_.Chain().Writable(1600).Publish();

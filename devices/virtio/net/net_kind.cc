@@ -41,16 +41,19 @@ class Kind final : public DeviceKind {
   }
 
   Result<void> Validate(std::span<const DeviceOptions* const> instances) const override {
-    std::vector<const NetConfig*> seen;
-    for (const DeviceOptions* options : instances) {
-      const NetConfig& net = ConfigOf(*options);
-      for (const NetConfig* other : seen) {
-        if (other->tap == net.tap) return Error::Invalid("tap \"{}\" is given twice", net.tap);
-        if (net.mac && other->mac == net.mac) {
+    // Clashes between the values first: they need no host to be found.
+    for (size_t i = 0; i < instances.size(); ++i) {
+      const NetConfig& net = ConfigOf(*instances[i]);
+      for (size_t j = 0; j < i; ++j) {
+        const NetConfig& other = ConfigOf(*instances[j]);
+        if (other.tap == net.tap) return Error::Invalid("tap \"{}\" is given twice", net.tap);
+        if (net.mac && other.mac == net.mac) {
           return Error::Invalid("mac={} is given to two NICs", FormatMac(*net.mac));
         }
       }
-      seen.push_back(&net);
+    }
+    for (const DeviceOptions* options : instances) {
+      const NetConfig& net = ConfigOf(*options);
       TRY(CheckHostTap(kSysfsNet, net.tap, net.queue_pairs));
       // Attaching is the only true test of "busy" and "no permission"; the
       // queues are let go at once and attached again by Create.

@@ -58,13 +58,15 @@ class FakeTap final : public virtio::net::Tap {
   int vnet_header_size() const { return vnet_header_size_.load(); }
   unsigned offload() const { return offload_.load(); }
   bool queue_enabled(size_t queue) const { return enabled_.at(queue).load(); }
-  // Makes the next writes fail with `err` (0: succeed again).
+  // Makes writes / reads fail with `err` (0: succeed again).
   void FailWrites(int err) { write_errno_.store(err); }
+  void FailReads(int err) { read_errno_.store(err); }
 
   // --- virtio::net::Tap, for the device.
   size_t queue_count() const override { return device_.size(); }
   int fd(size_t queue) const override { return device_.at(queue).get(); }
   Result<size_t> Read(size_t queue, std::span<uint8_t> frame) override {
+    if (const int err = read_errno_.load(); err != 0) return Error::Errno(err, "fake tap read");
     const ssize_t n = ::recv(fd(queue), frame.data(), frame.size(), MSG_DONTWAIT);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno == EAGAIN) return size_t{0};
@@ -100,6 +102,7 @@ class FakeTap final : public virtio::net::Tap {
   std::atomic<int> vnet_header_size_{0};
   std::atomic<unsigned> offload_{0};
   std::atomic<int> write_errno_{0};
+  std::atomic<int> read_errno_{0};
 };
 
 }  // namespace mini_vmm::testing

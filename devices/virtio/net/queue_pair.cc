@@ -72,6 +72,10 @@ QueuePair::RxStop QueuePair::ProcessRx(uint32_t budget) {
       if (!read.ok()) {
         counters_.rx_errors.fetch_add(1, std::memory_order_relaxed);
         LOG_WARN_RATELIMITED("{}: {}", config_.name, read.error().ToString());
+        // The caller stops polling a failing tap (it would report ready
+        // forever); the driver's next rx buffer is what tries it again, so
+        // ask for that kick.
+        rx.EnableNotification();
         stop = RxStop::kTapError;
         break;
       }

@@ -34,7 +34,7 @@ class QueuePair {
     kTapEmpty,   // Nothing more to read: wait for the tap.
     kNoBuffers,  // A frame waits for rx buffers; notifications are on: wait for the rx kick.
     kBudget,     // Did its share; more may wait.
-    kTapError,   // The tap failed (logged): wait for the next rx kick before trying again.
+    kTapError,   // The tap failed (logged); notifications are on: retry at the next rx kick.
     kFault,      // The rx queue faulted: the device needs a reset.
   };
 

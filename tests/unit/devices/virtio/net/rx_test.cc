@@ -217,6 +217,21 @@ TEST_CASE_METHOD(PairTest, "A 64 KiB GSO frame spreads over mergeable buffers") 
   CHECK(counters_.rx_frames == 1);
 }
 
+TEST_CASE_METHOD(PairTest, "A failing tap read stops rx and asks the driver for a kick") {
+  Start();
+  rx_driver_.Chain().Writable(1600).Publish();
+  tap_.FailReads(EIO);
+
+  CHECK(pair_->ProcessRx(64) == RxStop::kTapError);
+
+  CHECK(counters_.rx_errors == 1);
+  CHECK(rx_driver_.used_flags() == 0);  // VRING_USED_F_NO_NOTIFY cleared.
+  tap_.FailReads(0);
+  REQUIRE(tap_.Inject(Frame(20)));
+  CHECK(pair_->ProcessRx(64) == RxStop::kTapEmpty);
+  CHECK(rx_driver_.NextUsed().has_value());
+}
+
 TEST_CASE_METHOD(PairTest, "Rx stops at its budget") {
   Start();
   for (int i = 0; i < 3; ++i) rx_driver_.Chain().Writable(1600).Publish();

@@ -12,7 +12,7 @@ QueuePair::QueuePair(Config config, Tap& tap, VirtioInterrupt& interrupt, NetCou
       tap_(tap),
       interrupt_(interrupt),
       counters_(counters),
-      rx_path_(config_.rx, config_.header_bytes, config_.mergeable, counters) {}
+      rx_path_(config_.name, config_.rx, config_.header_bytes, config_.mergeable, counters) {}
 
 // The loop of queue.h: drain with notifications off, turn them on and look
 // once more, so a chain added in between is not missed.

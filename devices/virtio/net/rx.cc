@@ -10,8 +10,10 @@
 
 namespace mini_vmm::virtio::net {
 
-RxPath::RxPath(Queue& queue, size_t header_bytes, bool mergeable, NetCounters& counters)
-    : queue_(queue),
+RxPath::RxPath(std::string_view name, Queue& queue, size_t header_bytes, bool mergeable,
+               NetCounters& counters)
+    : name_(name),
+      queue_(queue),
       header_bytes_(header_bytes),
       mergeable_(mergeable),
       counters_(counters),
@@ -48,7 +50,7 @@ RxPath::Placement RxPath::Place() {
     // for any frame it accepts; this one did not. The chain stays for the
     // next (smaller) frame.
     counters_.Count(RxFault::kFrameTooBig);
-    LOG_WARN_RATELIMITED("virtio-net: {}", RxFaultName(RxFault::kFrameTooBig));
+    LOG_WARN_RATELIMITED("{}: {}", name_, RxFaultName(RxFault::kFrameTooBig));
     frame_length_ = 0;
     return Placement::kDropped;
   }
@@ -65,7 +67,7 @@ bool RxPath::Collect(uint64_t bytes) {
     // empty, before this frame's chains, so it splits nothing.
     if (chain->writable_bytes() < header_bytes_) {
       counters_.Count(RxFault::kBufferTooSmall);
-      LOG_WARN_RATELIMITED("virtio-net: {}", RxFaultName(RxFault::kBufferTooSmall));
+      LOG_WARN_RATELIMITED("{}: {}", name_, RxFaultName(RxFault::kBufferTooSmall));
       ReturnEmpty(std::move(*chain));
       continue;
     }

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,7 +30,9 @@ class RxPath {
  public:
   enum class Placement { kDelivered, kDropped, kNeedBuffers };
 
-  RxPath(Queue& queue, size_t header_bytes, bool mergeable, NetCounters& counters);
+  // `name` (for logs) must outlive the RxPath.
+  RxPath(std::string_view name, Queue& queue, size_t header_bytes, bool mergeable,
+         NetCounters& counters);
   ~RxPath();
   RxPath(const RxPath&) = delete;
   RxPath& operator=(const RxPath&) = delete;
@@ -55,6 +58,7 @@ class RxPath {
   void Deliver();
   void ReturnEmpty(DescriptorChain chain);
 
+  std::string_view name_;
   Queue& queue_;
   const size_t header_bytes_;
   const bool mergeable_;

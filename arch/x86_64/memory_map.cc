@@ -18,7 +18,10 @@ uint64_t LowRamEnd(uint64_t ram_bytes) { return std::min(ram_bytes, kMmioHoleSta
 std::vector<ReservedRange> ReservedRanges() {
   // 0x9fc00-0x100000: EBDA, VGA window, option ROMs and BIOS area. Our
   // ACPI and MP tables live at its top; none of it is usable RAM.
-  return {{kLowRamEnd, kHighMemoryStart - kLowRamEnd}};
+  // The PCI ECAM window: Linux uses the MCFG's area from its first PCI
+  // access only if E820 reserves it (pci_mmcfg_early_init()); otherwise it
+  // starts on ports 0xcf8/0xcfc and switches once ACPI shows the PNP0C02.
+  return {{kLowRamEnd, kHighMemoryStart - kLowRamEnd}, {kPciEcamBase, kPciEcamSize}};
 }
 
 }  // namespace mini_vmm::arch::x86_64

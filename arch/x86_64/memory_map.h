@@ -19,7 +19,8 @@ struct ReservedRange {
   uint64_t address;
   uint64_t size;
 };
-// The ISA hole and BIOS area holding the ACPI and MP tables.
+// The ISA hole and BIOS area holding the ACPI and MP tables, and the PCI
+// ECAM window.
 std::vector<ReservedRange> ReservedRanges();
 
 }  // namespace mini_vmm::arch::x86_64

@@ -3,12 +3,14 @@
 #include <string>
 
 #include "devices/virtio/blk/disk_kind.h"
+#include "devices/virtio/net/net_kind.h"
 
 namespace mini_vmm {
 
 std::span<const virtio::DeviceKind* const> DeviceKinds() {
   static const virtio::DeviceKind* const kKinds[] = {
       &virtio::blk::DiskKind(),
+      &virtio::net::NetKind(),
   };
   return kKinds;
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "arch/x86_64/memory_map.h"
 #include "arch/x86_64/platform/layout.h"
 
 namespace mini_vmm::arch::x86_64 {
@@ -51,6 +52,14 @@ TEST_CASE("The 64-bit PCI window starts above RAM that crosses the MMIO hole, 1 
   CHECK(PciMmio64Base(3584ull << 20) == 5ull << 30);
   PlatformResources r = CreatePlatformResources(4ull << 30);
   CHECK(r.pci_mmio64.end() - r.pci_mmio64.base() == kPciMmio64Size);
+}
+
+TEST_CASE("The ECAM window is e820-reserved, as Linux wants before it uses the MCFG early") {
+  bool reserved = false;
+  for (const ReservedRange& r : ReservedRanges()) {
+    reserved |= r.address == kPciEcamBase && r.size == kPciEcamSize;
+  }
+  CHECK(reserved);
 }
 
 TEST_CASE("PCI INTx swizzles by slot over the four reserved pins") {

@@ -18,6 +18,7 @@ TEST_CASE("Every device kind has its own option and a line of help") {
     CHECK_FALSE(kind->help().empty());
   }
   CHECK(options.contains("disk"));
+  CHECK(options.contains("net"));
 }
 
 TEST_CASE("ParseDeviceRequest keeps the kind and what it parsed") {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/firmware/decompress/compress_tool.h"
+#include "tests/support/compress_tool.h"
 
 namespace mini_vmm::firmware::decompress {
 namespace {

@@ -22,6 +22,11 @@ uint64_t DecompressedKernelBound(const setup_header& header) {
   return std::min<uint64_t>(header.init_size, kMaxDecompressedKernel);
 }
 
+const char* PayloadCompressionName(const BzImage& bz) {
+  const std::optional<dc::Compression> compression = dc::DetectCompression(bz.payload);
+  return compression ? dc::CompressionName(*compression) : "unknown";
+}
+
 Result<dc::DecompressedData> DecompressBzImagePayload(const BzImage& bz) {
   const std::span<const uint8_t> payload = bz.payload;
   const std::optional<dc::Compression> compression = dc::DetectCompression(payload);

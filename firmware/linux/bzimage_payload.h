@@ -26,6 +26,9 @@ inline constexpr uint64_t kMaxDecompressedKernel = 1ull << 30;
 // image) and kMaxDecompressedKernel.
 uint64_t DecompressedKernelBound(const setup_header& header);
 
+// "lz4", "zstd"...: the payload's format by its magic, or "unknown".
+const char* PayloadCompressionName(const BzImage& bz);
+
 // Decompresses the payload (whatever format its magic says) to an ELF
 // vmlinux. Linux's build appends the decompressed size as a little-endian
 // 32-bit number to the payload (gzip's own trailer is that number); the

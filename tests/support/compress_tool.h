@@ -52,4 +52,18 @@ inline std::vector<uint8_t> KernelLikeData(size_t size) {
   return data;
 }
 
+inline void AppendLe32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
+}
+
+// A bzImage payload as scripts/Makefile.lib makes it: the compressed
+// stream, then (except for gzip, whose own trailer is the size) the
+// decompressed size, le32 (size_append).
+inline std::vector<uint8_t> LinuxPayload(const std::string& command,
+                                         const std::vector<uint8_t>& data, uint32_t declared) {
+  std::vector<uint8_t> z = CompressWith(command, data);
+  if (command.rfind("gzip", 0) != 0) AppendLe32(z, declared);
+  return z;
+}
+
 }  // namespace mini_vmm::testing

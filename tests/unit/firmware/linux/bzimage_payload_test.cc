@@ -21,31 +21,13 @@ using testing::FakeBzImage;
 
 constexpr uint64_t kMiB = 1 << 20;
 
-void AppendLe32(std::vector<uint8_t>& v, uint32_t x) {
-  for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
-}
-
-// A payload as scripts/Makefile.lib makes it: the compressed stream, then
-// (except for gzip, whose own trailer is the size) the size, le32.
-std::vector<uint8_t> Payload(const std::string& command, const std::vector<uint8_t>& data,
-                             uint32_t declared) {
-  std::vector<uint8_t> z = CompressWith(command, data);
-  if (command.rfind("gzip", 0) != 0) AppendLe32(z, declared);
-  return z;
-}
+using testing::AppendLe32;
+using testing::LinuxPayload;
 
 std::vector<uint8_t> FakeVmlinux() { return testing::ValidElfKernel().Build(); }
 
-// The fake bzImage with `payload` at kFakePayloadOffset of its
-// protected-mode part.
 FakeBzImage WithPayload(const std::vector<uint8_t>& payload) {
-  FakeBzImage bz = testing::ValidBzImage();
-  bz.protected_mode.resize(testing::kFakePayloadOffset);
-  bz.protected_mode.insert(bz.protected_mode.end(), payload.begin(), payload.end());
-  bz.protected_mode.resize((bz.protected_mode.size() + 15) / 16 * 16);
-  bz.header.syssize = static_cast<uint32_t>(bz.protected_mode.size() / 16);
-  bz.header.payload_length = static_cast<uint32_t>(payload.size());
-  return bz;
+  return testing::BzImageWithPayload(payload);
 }
 
 Result<decompress::DecompressedData> DecompressImage(const FakeBzImage& fake) {
@@ -62,14 +44,14 @@ TEST_CASE("Every payload format decompresses to the vmlinux") {
   CAPTURE(command);
   const std::vector<uint8_t> vmlinux = FakeVmlinux();
   auto out = DecompressImage(
-      WithPayload(Payload(command, vmlinux, static_cast<uint32_t>(vmlinux.size()))));
+      WithPayload(LinuxPayload(command, vmlinux, static_cast<uint32_t>(vmlinux.size()))));
   REQUIRE(out.ok());
   CHECK(std::vector<uint8_t>(out->bytes().begin(), out->bytes().end()) == vmlinux);
 }
 
 TEST_CASE("PayloadSizeAboveInitSize: a declared size beyond init_size is refused") {
   const std::vector<uint8_t> vmlinux = FakeVmlinux();
-  FakeBzImage bz = WithPayload(Payload("zstd -q -c", vmlinux, 2 * testing::kFakeInitSize));
+  FakeBzImage bz = WithPayload(LinuxPayload("zstd -q -c", vmlinux, 2 * testing::kFakeInitSize));
   auto out = DecompressImage(bz);
   REQUIRE_FALSE(out.ok());
   CHECK(out.error().ToString() ==
@@ -80,7 +62,7 @@ TEST_CASE("PayloadSizeAboveInitSize: a declared size beyond init_size is refused
 TEST_CASE("PayloadBomb: a stream longer than its size trailer stops at the trailer") {
   std::vector<uint8_t> big = FakeVmlinux();
   big.resize(3 * kMiB);
-  auto out = DecompressImage(WithPayload(Payload("lz4 -l -c", big, 4096)));
+  auto out = DecompressImage(WithPayload(LinuxPayload("lz4 -l -c", big, 4096)));
   REQUIRE_FALSE(out.ok());
   CHECK(out.error().ToString() ==
         "cannot decompress the bzImage's payload: the lz4 data decompresses to more than 4096 "
@@ -90,7 +72,7 @@ TEST_CASE("PayloadBomb: a stream longer than its size trailer stops at the trail
 TEST_CASE("PayloadShorterThanTrailer: output shorter than the size trailer is refused") {
   const std::vector<uint8_t> vmlinux = FakeVmlinux();
   const uint32_t declared = static_cast<uint32_t>(vmlinux.size() + 1);
-  auto out = DecompressImage(WithPayload(Payload("xz -c", vmlinux, declared)));
+  auto out = DecompressImage(WithPayload(LinuxPayload("xz -c", vmlinux, declared)));
   REQUIRE_FALSE(out.ok());
   CHECK_THAT(out.error().ToString(), Catch::Contains("but its size trailer says"));
 }
@@ -114,7 +96,7 @@ TEST_CASE("PayloadBadMagic: an unknown format points at in-guest decompression")
 
 TEST_CASE("PayloadNotElf: a payload that is not a vmlinux is refused") {
   const std::vector<uint8_t> text(4096, 'x');
-  auto out = DecompressImage(WithPayload(Payload("gzip -c", text, 4096)));
+  auto out = DecompressImage(WithPayload(LinuxPayload("gzip -c", text, 4096)));
   REQUIRE_FALSE(out.ok());
   CHECK(out.error().ToString() ==
         "the bzImage's gzip payload does not decompress to an ELF vmlinux");

@@ -27,14 +27,19 @@ const char* PayloadCompressionName(const BzImage& bz) {
   return compression ? dc::CompressionName(*compression) : "unknown";
 }
 
-Result<dc::DecompressedData> DecompressBzImagePayload(const BzImage& bz) {
-  const std::span<const uint8_t> payload = bz.payload;
-  const std::optional<dc::Compression> compression = dc::DetectCompression(payload);
-  if (payload.size() <= kSizeTrailer || !compression) {
+Result<void> CheckPayloadFormat(const BzImage& bz) {
+  if (bz.payload.size() <= kSizeTrailer || !dc::DetectCompression(bz.payload)) {
     return Error::Invalid(
         "the bzImage's payload is in no compression format mini-vmm knows; boot it with "
         "--kernel-decompress=guest");
   }
+  return {};
+}
+
+Result<dc::DecompressedData> DecompressBzImagePayload(const BzImage& bz) {
+  TRY(CheckPayloadFormat(bz));
+  const std::span<const uint8_t> payload = bz.payload;
+  const std::optional<dc::Compression> compression = dc::DetectCompression(payload);
   const char* name = dc::CompressionName(*compression);
   const uint64_t declared = Le32(payload.data() + payload.size() - kSizeTrailer);
   const uint64_t bound = DecompressedKernelBound(bz.header);

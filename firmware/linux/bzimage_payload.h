@@ -29,6 +29,11 @@ uint64_t DecompressedKernelBound(const setup_header& header);
 // "lz4", "zstd"...: the payload's format by its magic, or "unknown".
 const char* PayloadCompressionName(const BzImage& bz);
 
+// Whether the host can decompress the payload: its magic is a known
+// format and it has room for the size trailer. For validating a
+// configuration before anything is built.
+Result<void> CheckPayloadFormat(const BzImage& bz);
+
 // Decompresses the payload (whatever format its magic says) to an ELF
 // vmlinux. Linux's build appends the decompressed size as a little-endian
 // 32-bit number to the payload (gzip's own trailer is that number); the

@@ -23,8 +23,8 @@ namespace {
 
 DeviceRequest Disk(std::string path, bool read_only) {
   return {.kind = &virtio::blk::DiskKind(),
-          .options = std::make_shared<virtio::blk::DiskSpec>(
-              virtio::blk::DiskConfig{.path = std::move(path), .read_only = read_only, .serial = {}})};
+          .options = std::make_shared<virtio::blk::DiskSpec>(virtio::blk::DiskConfig{
+              .path = std::move(path), .read_only = read_only, .serial = {}})};
 }
 
 class TempDir {
@@ -82,6 +82,19 @@ TEST_CASE("ValidateConfig: accepts a valid kernel", "[config]") {
   CHECK(ValidationError(ConfigWithKernel(dir)) == "");
 }
 
+TEST_CASE("ValidateConfig: BzImagePayloadUnknownToHost, refused before the VM", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.kernel_path =
+      dir.File("bzImage", testing::BzImageWithPayload(std::vector<uint8_t>(64, 0xab)).Build());
+  CHECK(ValidationError(config) ==
+        "kernel image \"" + config.kernel_path +
+            "\": the bzImage's payload is in no compression format mini-vmm knows; boot it with "
+            "--kernel-decompress=guest");
+  config.kernel_decompress = KernelDecompress::kGuest;
+  CHECK(ValidationError(config).empty());
+}
+
 TEST_CASE("ValidateConfig: KernelIsFifo", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
@@ -133,8 +146,7 @@ TEST_CASE("ValidateConfig: MoreDisksThanVirtioMmioSlots", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 19; ++i)
-    config.devices.push_back(Disk(image, true));
+  for (int i = 0; i < 19; ++i) config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) ==
         "19 virtio devices are given; the machine has 18 virtio-mmio slots");
@@ -144,8 +156,7 @@ TEST_CASE("ValidateConfig: as many disks as slots are accepted", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);
   const std::string image = dir.File("disk.img", std::vector<uint8_t>(4096));
-  for (int i = 0; i < 18; ++i)
-    config.devices.push_back(Disk(image, true));
+  for (int i = 0; i < 18; ++i) config.devices.push_back(Disk(image, true));
 
   CHECK(ValidationError(config) == "");
 }

@@ -31,7 +31,6 @@ class Sha256 {
 
  private:
   static constexpr size_t kBlockSize = 64;
-  void Compress(const uint8_t* block);
   void Reset();
 
   std::array<uint32_t, 8> state_;

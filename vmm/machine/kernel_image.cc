@@ -23,46 +23,57 @@ double MillisecondsSince(Clock::time_point start) {
 
 double MiB(size_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
+// The cache, and this bzImage's key in it; nullopt where there is no
+// usable cache directory (the 50 ms of hashing are then skipped too).
+struct CacheSlot {
+  image_cache::ImageCache cache;
+  Sha256::Digest key;  // The whole file's: any change to the bzImage misses.
+};
+
+std::optional<CacheSlot> OpenCache(std::span<const uint8_t> image,
+                                   const KernelLoadOptions& options) {
+  if (!options.cache_directory) return std::nullopt;
+  std::optional<image_cache::ImageCache> cache =
+      image_cache::ImageCache::Open(*options.cache_directory);
+  if (!cache) return std::nullopt;
+  return CacheSlot{std::move(*cache), Sha256::Of(image)};
+}
+
+std::optional<lb::LoadedKernel> LoadFromCache(const GuestMemory& mem, const lb::BzImage& bz,
+                                              const CacheSlot& slot, Clock::time_point start) {
+  const std::optional<image_cache::CachedImage> hit = slot.cache.Lookup(slot.key);
+  if (!hit) return std::nullopt;
+  auto kernel = lb::LoadDecompressedKernel(mem, bz.header, hit->bytes(), BootStructureRegions());
+  if (!kernel.ok()) {
+    // A verified entry that does not load was not written from this
+    // bzImage (SHA-256 keys do not collide; another writer might exist).
+    LOG_DEBUG("kernel: ignoring the cached vmlinux: {}", kernel.error().ToString());
+    return std::nullopt;
+  }
+  LOG_INFO("kernel: read the decompressed vmlinux ({:.1f} MiB) from the cache {} in {:.0f} ms",
+           MiB(hit->bytes().size()), slot.cache.EntryPath(slot.key), MillisecondsSince(start));
+  return *kernel;
+}
+
 Result<LoadedKernelImage> LoadDecompressed(const GuestMemory& mem, std::span<const uint8_t> image,
                                            const KernelLoadOptions& options) {
   const Clock::time_point start = Clock::now();
   const lb::BzImage bz = TRY(lb::ParseBzImage(image));
-  // The key is the whole file, so any change to the bzImage misses.
-  const Sha256::Digest key = Sha256::Of(image);
-  std::optional<image_cache::ImageCache> cache;
-  if (options.cache_directory) cache = image_cache::ImageCache::Open(*options.cache_directory);
-
-  if (cache) {
-    if (std::optional<image_cache::CachedImage> hit = cache->Lookup(key)) {
-      auto kernel =
-          lb::LoadDecompressedKernel(mem, bz.header, hit->bytes(), BootStructureRegions());
-      if (kernel.ok()) {
-        LOG_INFO(
-            "kernel: read the decompressed vmlinux ({:.1f} MiB) from the cache {} in {:.0f} ms",
-            MiB(hit->bytes().size()), cache->EntryPath(key), MillisecondsSince(start));
-        return LoadedKernelImage{*kernel, KernelSource::kCache};
-      }
-      // A verified entry that does not load is not this bzImage's vmlinux
-      // (a digest collision will not happen; a foreign writer might).
-      LOG_DEBUG("kernel: ignoring the cached vmlinux: {}", kernel.error().ToString());
+  const std::optional<CacheSlot> slot = OpenCache(image, options);
+  if (slot) {
+    if (auto kernel = LoadFromCache(mem, bz, *slot, start)) {
+      return LoadedKernelImage{*kernel, KernelSource::kCache};
     }
   }
   const firmware::decompress::DecompressedData vmlinux = TRY(lb::DecompressBzImagePayload(bz));
   const double decompress_ms = MillisecondsSince(start);
   const lb::LoadedKernel kernel =
       TRY(lb::LoadDecompressedKernel(mem, bz.header, vmlinux.bytes(), BootStructureRegions()));
-  const char* format = lb::PayloadCompressionName(bz);
-  if (cache && cache->Store(key, vmlinux.bytes())) {
-    LOG_INFO(
-        "kernel: decompressed the bzImage's {} payload on the host ({:.1f} MiB) in {:.0f} ms; "
-        "cached as {}",
-        format, MiB(vmlinux.size()), decompress_ms, cache->EntryPath(key));
-  } else {
-    LOG_INFO(
-        "kernel: decompressed the bzImage's {} payload on the host ({:.1f} MiB) in {:.0f} ms; "
-        "not cached",
-        format, MiB(vmlinux.size()), decompress_ms);
-  }
+  const bool cached = slot && slot->cache.Store(slot->key, vmlinux.bytes());
+  LOG_INFO(
+      "kernel: decompressed the bzImage's {} payload on the host ({:.1f} MiB) in {:.0f} ms; {}",
+      lb::PayloadCompressionName(bz), MiB(vmlinux.size()), decompress_ms,
+      cached ? "cached as " + slot->cache.EntryPath(slot->key) : std::string("not cached"));
   return LoadedKernelImage{kernel, KernelSource::kDecompressed};
 }
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vmm/base/sha256_blocks.h"
+
 namespace mini_vmm {
 namespace {
 
@@ -66,6 +68,24 @@ TEST_CASE("Finish resets the hasher for the next message") {
   h.Update(Bytes("abc"));
   CHECK(Sha256::Hex(h.Finish()) ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("The SHA-NI compression matches the portable one block for block") {
+  if (!sha256_internal::ShaNiAvailable()) {
+    WARN("this CPU has no SHA extensions: only the portable code is tested");
+    return;
+  }
+  std::vector<uint8_t> data(64 * 37);
+  uint32_t x = 1;
+  for (uint8_t& byte : data) {
+    x = x * 1664525u + 1013904223u;
+    byte = static_cast<uint8_t>(x >> 24);
+  }
+  sha256_internal::State portable = {1, 2, 3, 4, 5, 6, 7, 8};
+  sha256_internal::State accelerated = portable;
+  sha256_internal::CompressPortable(portable, data.data(), 37);
+  sha256_internal::CompressShaNi(accelerated, data.data(), 37);
+  CHECK(portable == accelerated);
 }
 
 }  // namespace

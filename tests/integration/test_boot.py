@@ -1,6 +1,10 @@
 """Boots the default (Debian cloud) kernel: init marker, boot timer, SMP,
-command output over the serial console, reboot and power-off exits."""
+command output over the serial console, reboot and power-off exits; the
+bzImage decompressed by the guest, by the host, and read from the cache."""
 
+import os
+import shutil
+import tempfile
 import unittest
 
 import vmmtest as vt
@@ -76,6 +80,44 @@ class BootTest(unittest.TestCase):
         year, clocksource = vt.guest_output(run)
         self.assertGreaterEqual(int(year), 2024, run)
         self.assertEqual(clocksource, "kvm-clock", run)
+
+
+class KernelDecompressTest(unittest.TestCase):
+    """--kernel-decompress: each path boots, and says at info level which
+    it took. Each test has its own cache directory (XDG_CACHE_HOME)."""
+
+    def setUp(self):
+        self.cache = tempfile.mkdtemp(prefix="mini-vmm-cache-")
+        self.env = dict(os.environ, XDG_CACHE_HOME=self.cache)
+
+    def tearDown(self):
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def boot(self, *more):
+        return vt.run_vmm(vt.boot_args(command="true", more=["--log-level", "info", *more]),
+                          env=self.env)
+
+    def test_guest_decompression_boots_without_touching_the_cache(self):
+        run = self.boot("--kernel-decompress=guest")
+
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(vt.guest_exit_status(run), 0, run)
+        self.assertIn("the bzImage decompresses itself in the guest", run.stderr, run)
+        self.assertEqual(os.listdir(self.cache), [], run)
+
+    def test_host_decompression_boots_and_the_second_boot_reads_the_cache(self):
+        first = self.boot()
+        second = self.boot("--kernel-decompress=host")
+
+        self.assertEqual(first.returncode, 0, first)
+        self.assertEqual(vt.guest_exit_status(first), 0, first)
+        self.assertRegex(first.stderr, r"kernel: decompressed the bzImage's \w+ payload on the "
+                         r"host \([\d.]+ MiB\) in \d+ ms; cached as ", first)
+        self.assertEqual(second.returncode, 0, second)
+        self.assertEqual(vt.guest_exit_status(second), 0, second)
+        self.assertRegex(second.stderr, r"kernel: read the decompressed vmlinux \([\d.]+ MiB\) "
+                         r"from the cache \S+ in \d+ ms", second)
+        self.assertNotIn("decompressed the bzImage", second.stderr, second)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,8 @@ Result<DecompressedData> Decompress(std::span<const uint8_t> data, uint64_t max_
   const std::optional<Compression> compression = DetectCompression(data);
   if (!compression) {
     uint8_t head[4] = {};
-    std::memcpy(head, data.data(), std::min<size_t>(data.size(), sizeof(head)));
+    // Empty data may have a null data(): no memcpy from it.
+    if (!data.empty()) std::memcpy(head, data.data(), std::min<size_t>(data.size(), sizeof(head)));
     return Error::Invalid(
         "the data is in no compression format mini-vmm knows (it starts with {:02x} {:02x} "
         "{:02x} {:02x})",

@@ -1,5 +1,6 @@
 #include "vmm/base/sha256_blocks.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 namespace mini_vmm::sha256_internal {
@@ -77,9 +78,15 @@ void CompressPortable(State& state, const uint8_t* data, size_t blocks) {
   for (size_t i = 0; i < blocks; ++i) CompressOne(state, data + 64 * i);
 }
 
+// CPUID directly: clang's __builtin_cpu_supports does not know "sha".
 bool ShaNiAvailable() {
-  static const bool available = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-                                __builtin_cpu_supports("ssse3");
+  static const bool available = [] {
+    unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    const bool sse = (ecx & bit_SSE4_1) != 0 && (ecx & bit_SSSE3) != 0;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return sse && (ebx & bit_SHA) != 0;
+  }();
   return available;
 }
 

@@ -86,7 +86,12 @@ Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t>
 Result<LoadedKernel> LoadDecompressedKernel(const GuestMemory& mem, const setup_header& header,
                                             std::span<const uint8_t> vmlinux,
                                             std::span<const BootRegion> boot_regions) {
-  return LoadElf(mem, vmlinux, boot_regions, KernelFormat::kDecompressedBzImage, header);
+  // KASLR_FLAG tells the kernel its in-guest decompressor randomised its
+  // address (and so allows randomising its memory regions too). Nothing
+  // randomised this one; a header that claims otherwise is not believed.
+  setup_header entered = header;
+  entered.loadflags = static_cast<uint8_t>(entered.loadflags & ~KASLR_FLAG);
+  return LoadElf(mem, vmlinux, boot_regions, KernelFormat::kDecompressedBzImage, entered);
 }
 
 Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image,

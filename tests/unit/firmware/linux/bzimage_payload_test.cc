@@ -118,6 +118,15 @@ TEST_CASE("The decompressed kernel is entered at the ELF entry with the bzImage'
   CHECK(first == testing::kFakeElfSegmentByte);
 }
 
+TEST_CASE("HeaderClaimsKaslr: the decompressed kernel is not told it was randomised") {
+  const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
+  FakeBzImage bz = testing::ValidBzImage();
+  bz.header.loadflags = LOADED_HIGH | KASLR_FLAG;
+  auto kernel = LoadDecompressedKernel(mem, bz.header, FakeVmlinux());
+  REQUIRE(kernel.ok());
+  CHECK(kernel->header.loadflags == LOADED_HIGH);
+}
+
 TEST_CASE("DecompressedKernelTooBigForRam: a vmlinux beyond guest RAM fails") {
   const GuestMemory mem = testing::MakeGuestMemory(0, 8 * kMiB);
   auto kernel = LoadDecompressedKernel(mem, testing::ValidBzImage().header, FakeVmlinux());

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -25,6 +26,9 @@ constexpr const char* kSuffix = ".vmlinux";
 constexpr const char* kTempPrefix = ".tmp-";
 // The directory is ours, but bound the walk over it regardless.
 constexpr size_t kMaxDirectoryEntries = 1024;
+// A temporary file this old was left by a mini-vmm killed while storing
+// (a store takes well under a second); another one's store is younger.
+constexpr int64_t kStaleTempSeconds = 600;
 
 struct EntryHeader {
   char magic[8];
@@ -155,9 +159,16 @@ void ImageCache::Evict() const {
   for (size_t seen = 0; !ec && it != fs::directory_iterator() && seen < kMaxDirectoryEntries;
        it.increment(ec), ++seen) {
     const fs::path& p = it->path();
-    if (p.extension() != kSuffix) continue;
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (p.filename().string().starts_with(kTempPrefix)) {
+      if (st.st_mtim.tv_sec + kStaleTempSeconds < ::time(nullptr)) {
+        LOG_DEBUG("image cache: removing the stale temporary file \"{}\"", p.string());
+        ::unlink(p.c_str());
+      }
+      continue;
+    }
+    if (p.extension() != kSuffix) continue;
     entries.push_back({p, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
                        static_cast<uint64_t>(st.st_size)});
   }

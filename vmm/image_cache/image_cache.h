@@ -17,7 +17,8 @@
 // is verified on every read (length and digest): a torn or corrupted entry
 // is removed and reported as a miss. Beyond `max_entries` entries or
 // `max_bytes` bytes, the least recently used entries (by mtime, which a hit
-// refreshes) are removed.
+// refreshes) are removed, and so are temporary files more than ten minutes
+// old (left by a mini-vmm killed while storing).
 #pragma once
 
 #include <cstdint>

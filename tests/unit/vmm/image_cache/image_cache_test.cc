@@ -183,6 +183,19 @@ TEST_CASE("Entries beyond max_bytes are evicted, oldest first") {
   CHECK(fs::exists(cache->EntryPath(Key(3))));
 }
 
+TEST_CASE("StaleTemporaryFile: one left by a killed store is removed, a fresh one kept") {
+  TempDir dir;
+  auto cache = ImageCache::Open(dir.path());
+  const std::string stale = dir.path() + "/.tmp-stale1";
+  const std::string fresh = dir.path() + "/.tmp-fresh1";
+  WriteFile(stale, Content(100, 1));
+  WriteFile(fresh, Content(100, 2));
+  Age(stale, 3600);
+  REQUIRE(cache->Store(Key(1), Content(100, 3)));
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(fresh));
+}
+
 TEST_CASE("An image larger than the whole cache is not stored") {
   TempDir dir;
   auto cache = ImageCache::Open(dir.path(), CacheLimits{.max_entries = 4, .max_bytes = 1000});

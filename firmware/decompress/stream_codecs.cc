@@ -5,6 +5,9 @@
 #include <bzlib.h>
 #include <lzma.h>
 #include <zlib.h>
+// For ZSTD_d_stableOutBuffer, a parameter of the stable
+// ZSTD_DCtx_setParameter that libzstd 1.4.4+ accepts.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -150,7 +153,10 @@ DecodeOutcome DecodeZstd(std::span<const uint8_t> in, std::span<uint8_t> out) {
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   if (ctx == nullptr) return {DecodeOutcome::kNoMemory, 0, "libzstd"};
   // Windows stay at libzstd's default limit (ZSTD_WINDOWLOG_LIMIT_DEFAULT,
-  // 128 MiB), which Linux's `zstd -22 --ultra` stays within.
+  // 128 MiB), which Linux's `zstd -22 --ultra` stays within. The output is
+  // one buffer that never moves, so zstd may decode straight into it
+  // instead of through a window buffer as large as the window.
+  ZSTD_DCtx_setParameter(ctx, ZSTD_d_stableOutBuffer, 1);
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   ZSTD_outBuffer output{out.data(), out.size(), 0};
   DecodeOutcome outcome{};
@@ -159,9 +165,15 @@ DecodeOutcome DecodeZstd(std::span<const uint8_t> in, std::span<uint8_t> out) {
     const size_t out_pos = output.pos;
     const size_t ret = ZSTD_decompressStream(ctx, &output, &input);
     if (ZSTD_isError(ret)) {
-      const bool window = ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge;
-      outcome = {window ? DecodeOutcome::kNoMemory : DecodeOutcome::kCorrupt, output.pos,
-                 ZSTD_getErrorName(ret)};
+      const ZSTD_ErrorCode code = ZSTD_getErrorCode(ret);
+      if (code == ZSTD_error_dstSize_tooSmall) {
+        // The frame's content size, or its data, exceeds the output.
+        outcome = {DecodeOutcome::kOutputFull, output.pos, {}};
+      } else {
+        outcome = {code == ZSTD_error_frameParameter_windowTooLarge ? DecodeOutcome::kNoMemory
+                                                                    : DecodeOutcome::kCorrupt,
+                   output.pos, ZSTD_getErrorName(ret)};
+      }
     } else if (ret == 0) {
       outcome = {DecodeOutcome::kDone, output.pos, {}};  // The frame is decoded and flushed.
     } else if (in_pos == input.pos && out_pos == output.pos) {

@@ -85,6 +85,21 @@ TEST_CASE("A decompression bomb stops at the bound") {
   CHECK_THAT(out.error().ToString(), Catch::Contains("decompresses to more than 1048576 bytes"));
 }
 
+TEST_CASE("A zstd frame whose content size exceeds the bound is a bomb, not corrupt") {
+  // --stream-size writes the frame's content size into its header.
+  const std::vector<uint8_t> zeros(4 * kMiB, 0);
+  auto out = Decompress(CompressWith("zstd -q -c --stream-size=4194304", zeros), kMiB);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().ToString() == "the zstd data decompresses to more than 1048576 bytes");
+}
+
+TEST_CASE("A zstd frame with its content size decodes into an exact bound") {
+  const std::vector<uint8_t> data = KernelLikeData(kMiB);
+  auto out = Decompress(CompressWith("zstd -q -c --stream-size=1048576", data), kMiB);
+  REQUIRE(out.ok());
+  CHECK(std::vector<uint8_t>(out->bytes().begin(), out->bytes().end()) == data);
+}
+
 TEST_CASE("A truncated stream is an error, not short output") {
   const Format format = GENERATE(from_range(std::begin(kFormats), std::end(kFormats)));
   CAPTURE(format.command);

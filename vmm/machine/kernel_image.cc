@@ -69,11 +69,15 @@ Result<LoadedKernelImage> LoadDecompressed(const GuestMemory& mem, std::span<con
   const double decompress_ms = MillisecondsSince(start);
   const lb::LoadedKernel kernel =
       TRY(lb::LoadDecompressedKernel(mem, bz.header, vmlinux.bytes(), BootStructureRegions()));
+  const Clock::time_point store_start = Clock::now();
   const bool cached = slot && slot->cache.Store(slot->key, vmlinux.bytes());
+  const std::string cache_note =
+      cached ? Format("cached as {} (in {:.0f} ms)", slot->cache.EntryPath(slot->key),
+                      MillisecondsSince(store_start))
+             : std::string("not cached");
   LOG_INFO(
       "kernel: decompressed the bzImage's {} payload on the host ({:.1f} MiB) in {:.0f} ms; {}",
-      lb::PayloadCompressionName(bz), MiB(vmlinux.size()), decompress_ms,
-      cached ? "cached as " + slot->cache.EntryPath(slot->key) : std::string("not cached"));
+      lb::PayloadCompressionName(bz), MiB(vmlinux.size()), decompress_ms, cache_note);
   return LoadedKernelImage{kernel, KernelSource::kDecompressed};
 }
 

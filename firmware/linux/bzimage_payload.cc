@@ -22,8 +22,12 @@ uint64_t DecompressedKernelBound(const setup_header& header) {
   return std::min<uint64_t>(header.init_size, kMaxDecompressedKernel);
 }
 
+std::optional<dc::Compression> PayloadCompression(const BzImage& bz) {
+  return dc::DetectCompression(bz.payload);
+}
+
 const char* PayloadCompressionName(const BzImage& bz) {
-  const std::optional<dc::Compression> compression = dc::DetectCompression(bz.payload);
+  const std::optional<dc::Compression> compression = PayloadCompression(bz);
   return compression ? dc::CompressionName(*compression) : "unknown";
 }
 

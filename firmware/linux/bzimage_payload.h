@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "firmware/decompress/decompress.h"
 #include "firmware/linux/bzimage.h"
@@ -26,6 +27,8 @@ inline constexpr uint64_t kMaxDecompressedKernel = 1ull << 30;
 // image) and kMaxDecompressedKernel.
 uint64_t DecompressedKernelBound(const setup_header& header);
 
+// The payload's format by its magic.
+std::optional<decompress::Compression> PayloadCompression(const BzImage& bz);
 // "lz4", "zstd"...: the payload's format by its magic, or "unknown".
 const char* PayloadCompressionName(const BzImage& bz);
 

@@ -44,11 +44,12 @@ void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-// A bzImage file whose payload is the fake vmlinux compressed by zstd.
-std::string WriteBzImage(const TempDir& dir) {
+// A bzImage file whose payload is the fake vmlinux compressed by `command`
+// (xz: a format worth caching).
+std::string WriteBzImage(const TempDir& dir, const std::string& command = "xz -c") {
   const std::vector<uint8_t> vmlinux = testing::ValidElfKernel().Build();
   const std::vector<uint8_t> payload =
-      testing::LinuxPayload("zstd -q -c", vmlinux, static_cast<uint32_t>(vmlinux.size()));
+      testing::LinuxPayload(command, vmlinux, static_cast<uint32_t>(vmlinux.size()));
   const std::string path = dir.Join("bzImage");
   WriteFile(path, testing::BzImageWithPayload(payload).Build());
   return path;
@@ -78,6 +79,31 @@ TEST_CASE("The second load of the same bzImage reads the cache") {
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kCache);
   CHECK(second->kernel.entry == testing::kFakeElfEntry);
+}
+
+TEST_CASE("The formats that decompress faster than a cache hit verifies are not cached") {
+  const char* command = GENERATE("lz4 -l -c", "zstd -q -c", "lzop -c");
+  CAPTURE(command);
+  TempDir dir;
+  const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
+  const std::string kernel = WriteBzImage(dir, command);
+  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"))).ok());
+  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  REQUIRE(second.ok());
+  CHECK(second->source == KernelSource::kDecompressed);
+  CHECK_FALSE(fs::exists(dir.Join("cache")));
+}
+
+TEST_CASE("The slower formats are cached") {
+  const char* command = GENERATE("gzip -c", "bzip2 -c", "xz --format=lzma -c", "xz -c");
+  CAPTURE(command);
+  TempDir dir;
+  const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
+  const std::string kernel = WriteBzImage(dir, command);
+  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"))).ok());
+  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  REQUIRE(second.ok());
+  CHECK(second->source == KernelSource::kCache);
 }
 
 TEST_CASE("--kernel-decompress=guest enters the bzImage's own decompressor") {

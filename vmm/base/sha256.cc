@@ -67,6 +67,8 @@ Sha256::Digest Sha256::Of(std::span<const uint8_t> data) {
   return h.Finish();
 }
 
+bool Sha256::HardwareAccelerated() { return sha256_internal::ShaNiAvailable(); }
+
 std::string Sha256::Hex(const Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -13,6 +13,7 @@
 #include "firmware/mp/mptable.h"
 #include "vmm/base/log.h"
 #include "vmm/base/mapped_file.h"
+#include "vmm/base/sha256.h"
 #include "vmm/image_cache/image_cache.h"
 #include "vmm/machine/kernel_image.h"
 
@@ -81,6 +82,7 @@ Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
   KernelLoadOptions load_options;
   load_options.decompress = config.kernel_decompress;
   load_options.cache_directory = image_cache::DefaultCacheDirectory();
+  load_options.fast_hashing = Sha256::HardwareAccelerated();
   const lb::LoadedKernel kernel =
       TRY(LoadKernelImage(mem, config.kernel_path, load_options)).kernel;
   const Initrd initrd = TRY(LoadInitrd(mem, config, kernel));

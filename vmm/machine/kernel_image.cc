@@ -31,23 +31,25 @@ struct CacheSlot {
   Sha256::Digest key;  // The whole file's: any change to the bzImage misses.
 };
 
-// Whether caching a payload of this format can pay. A hit costs hashing
-// the bzImage (the key) and the whole vmlinux (verification); a miss adds
-// writing it. LZ4, zstd and lzo decode faster than that: Debian's LZ4
-// kernel decompresses in 175-310 ms on the development host against a
-// 55-100 ms hit plus a 0.2-0.3 s store, and under the nested harness (no
-// SHA extensions) in 0.6 s against 1.2-4.6 s to verify a hit. xz, lzma,
-// bzip2 and gzip decode at tens to hundreds of MB/s: xz takes 1.3 s
-// against the same 55-100 ms hit.
-bool CachingPays(const lb::BzImage& bz) {
+// Whether caching this payload can pay. A hit hashes the bzImage (the
+// key) and the whole vmlinux (the check), and reads it; a miss adds
+// writing it. With the SHA extensions a hit of Debian's 51 MiB vmlinux takes
+// 55-100 ms on the development host, less than any format decodes it in
+// (LZ4 175-310 ms, zstd 330 ms, gzip 420 ms, lzo 490 ms, xz 1.3 s, bzip2
+// 2.5 s). The portable SHA-256 (~250 MB/s; seconds under the nested
+// harness's TCG, where LZ4 decodes in 0.6 s and a hit takes 1.6-5 s) makes
+// a hit ~0.3 s: only xz, lzma and bzip2 decode several times slower.
+bool CachingPays(const lb::BzImage& bz, const KernelLoadOptions& options) {
   using firmware::decompress::Compression;
   const std::optional<Compression> c = lb::PayloadCompression(bz);
-  return c && *c != Compression::kLz4Legacy && *c != Compression::kZstd && *c != Compression::kLzo;
+  if (!c) return false;
+  if (options.fast_hashing) return true;
+  return *c == Compression::kXz || *c == Compression::kLzma || *c == Compression::kBzip2;
 }
 
 std::optional<CacheSlot> OpenCache(std::span<const uint8_t> image, const lb::BzImage& bz,
                                    const KernelLoadOptions& options) {
-  if (!options.cache_directory || !CachingPays(bz)) return std::nullopt;
+  if (!options.cache_directory || !CachingPays(bz, options)) return std::nullopt;
   std::optional<image_cache::ImageCache> cache =
       image_cache::ImageCache::Open(*options.cache_directory);
   if (!cache) return std::nullopt;
@@ -87,10 +89,11 @@ Result<LoadedKernelImage> LoadDecompressed(const GuestMemory& mem, std::span<con
   const Clock::time_point store_start = Clock::now();
   const bool cached = slot && slot->cache.Store(slot->key, vmlinux.bytes());
   const std::string cache_note =
-      cached
-          ? Format("cached as {} (in {:.0f} ms)", slot->cache.EntryPath(slot->key),
-                   MillisecondsSince(store_start))
-          : std::string(CachingPays(bz) ? "not cached" : "not cached (decompressing it is faster)");
+      cached ? Format("cached as {} (in {:.0f} ms)", slot->cache.EntryPath(slot->key),
+                      MillisecondsSince(store_start))
+             : std::string(CachingPays(bz, options) ? "not cached"
+                                                    : "not cached (decompressing it is faster than "
+                                                      "hashing it without SHA extensions)");
   LOG_INFO(
       "kernel: decompressed the bzImage's {} payload on the host ({:.1f} MiB) in {:.0f} ms; {}",
       lb::PayloadCompressionName(bz), MiB(vmlinux.size()), decompress_ms, cache_note);

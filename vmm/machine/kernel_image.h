@@ -21,6 +21,10 @@ struct KernelLoadOptions {
   KernelDecompress decompress = KernelDecompress::kHost;
   // Where decompressed kernels are cached; nullopt: no cache.
   std::optional<std::string> cache_directory;
+  // Whether SHA-256 is fast here (Sha256::HardwareAccelerated()). A cache
+  // hit hashes the bzImage and the vmlinux, so with slow hashing only the
+  // slowest formats (xz, lzma, bzip2) are worth caching.
+  bool fast_hashing = true;
 };
 
 enum class KernelSource {

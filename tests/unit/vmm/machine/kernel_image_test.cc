@@ -55,8 +55,8 @@ std::string WriteBzImage(const TempDir& dir, const std::string& command = "xz -c
   return path;
 }
 
-KernelLoadOptions Host(const std::optional<std::string>& cache) {
-  return KernelLoadOptions{KernelDecompress::kHost, cache};
+KernelLoadOptions Host(const std::optional<std::string>& cache, bool fast_hashing = true) {
+  return KernelLoadOptions{KernelDecompress::kHost, cache, fast_hashing};
 }
 
 TEST_CASE("A bzImage is decompressed on the host and entered at the vmlinux's entry") {
@@ -81,27 +81,39 @@ TEST_CASE("The second load of the same bzImage reads the cache") {
   CHECK(second->kernel.entry == testing::kFakeElfEntry);
 }
 
-TEST_CASE("The formats that decompress faster than a cache hit verifies are not cached") {
-  const char* command = GENERATE("lz4 -l -c", "zstd -q -c", "lzop -c");
+TEST_CASE("Without fast hashing, the fast formats are not cached (nothing is hashed)") {
+  const char* command = GENERATE("lz4 -l -c", "zstd -q -c", "lzop -c", "gzip -c");
   CAPTURE(command);
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir, command);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"))).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false)).ok());
+  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kDecompressed);
   CHECK_FALSE(fs::exists(dir.Join("cache")));
 }
 
-TEST_CASE("The slower formats are cached") {
-  const char* command = GENERATE("gzip -c", "bzip2 -c", "xz --format=lzma -c", "xz -c");
+TEST_CASE("Without fast hashing, the slow formats are still cached") {
+  const char* command = GENERATE("bzip2 -c", "xz --format=lzma -c", "xz -c");
   CAPTURE(command);
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir, command);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"))).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false)).ok());
+  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false));
+  REQUIRE(second.ok());
+  CHECK(second->source == KernelSource::kCache);
+}
+
+TEST_CASE("With fast hashing, every format is cached") {
+  const char* command = GENERATE("lz4 -l -c", "zstd -q -c", "lzop -c", "gzip -c");
+  CAPTURE(command);
+  TempDir dir;
+  const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
+  const std::string kernel = WriteBzImage(dir, command);
+  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"), true)).ok());
+  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache"), true));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kCache);
 }

@@ -3,9 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "vmm/config/device_kinds.h"
 #include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
+#include "vmm/config/device_kinds.h"
+#include "vmm/gdb/listen_address.h"
 
 namespace mini_vmm::cli {
 namespace {
@@ -46,6 +47,11 @@ std::string CheckLogLevel(const std::string& text) {
   return "\"" + text + "\" is not a log level (error, warn, info, debug, trace)";
 }
 
+std::string CheckGdbAddress(const std::string& text) {
+  auto address = gdb::ParseListenAddress(text);
+  return address.ok() ? std::string() : address.error().ToString();
+}
+
 struct RawOptions {
   // Per DeviceKinds() entry, its option's values.
   std::vector<std::vector<std::string>> devices{DeviceKinds().size()};
@@ -53,6 +59,7 @@ struct RawOptions {
   std::string cpus = "1";
   std::string log_level = "warn";
   bool no_hugepages = false;
+  std::string gdb;
 };
 
 void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
@@ -91,6 +98,14 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
             },
             ""));
   }
+  CLI::Option* gdb =
+      run.add_option("--gdb", raw.gdb,
+                     "serve gdb's remote protocol on [ADDRESS:]PORT (default address 127.0.0.1)")
+          ->type_name("ADDR:PORT")
+          ->check(CLI::Validator(CheckGdbAddress, ""));
+  run.add_flag("--gdb-wait", config.gdb_wait,
+               "hold every vCPU before its first instruction until gdb continues")
+      ->needs(gdb);
   run.add_option("--kvm-device", config.kvm_path, "KVM device node")
       ->type_name("PATH")
       ->capture_default_str();
@@ -108,6 +123,7 @@ void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
   config.cpus = static_cast<uint32_t>(std::stoul(raw.cpus));
   config.hugepages = !raw.no_hugepages;
   log::ParseLevel(raw.log_level, &config.log_level);
+  if (!raw.gdb.empty()) config.gdb = *gdb::ParseListenAddress(raw.gdb);
 }
 
 }  // namespace

@@ -11,28 +11,32 @@
 #include <optional>
 #include <vector>
 
+#include "arch/x86_64/irq_routing.h"
+#include "arch/x86_64/layout.h"
 #include "arch/x86_64/platform_resources.h"
 #include "devices/bus/bus.h"
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
-#include "vmm/machine/boot_setup.h"
 #include "vmm/config/config.h"
 #include "vmm/console/console_output.h"
 #include "vmm/console/stdio_console.h"
-#include "arch/x86_64/irq_routing.h"
-#include "arch/x86_64/layout.h"
 #include "vmm/kvm/interrupt_router.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/kvm/memslot_sync.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
+#include "vmm/machine/boot_setup.h"
 #include "vmm/machine/legacy_devices.h"
-#include "vmm/kvm/memslot_sync.h"
+#include "vmm/machine/virtio_mmio_devices.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/memory/memory_map.h"
 #include "vmm/runtime/stop_signal.h"
-#include "vmm/machine/virtio_mmio_devices.h"
 
 namespace mini_vmm {
+
+namespace gdb {
+class GdbServer;
+}
 
 class Machine {
  public:
@@ -48,7 +52,10 @@ class Machine {
   // Stops every device (threads joined) before any member goes.
   ~Machine();
 
-  Result<StopReason> Run();
+  // With `gdb` (listening, owned by the caller), the GDB stub serves the
+  // guest while it runs, and config.gdb_wait holds the vCPUs until gdb
+  // resumes them.
+  Result<StopReason> Run(gdb::GdbServer* gdb = nullptr);
   std::string stop_detail() const { return stop_.detail(); }
 
  private:
@@ -67,7 +74,8 @@ class Machine {
   kvm::Kvm kvm_;
   kvm::Vm vm_;
   // Owns KVM's GSI routing table; every irqfd is connected through it.
-  kvm::InterruptRouter irqs_{vm_, arch::x86_64::LegacyIrqRoutes(),
+  kvm::InterruptRouter irqs_{vm_,
+                             arch::x86_64::LegacyIrqRoutes(),
                              {.first = arch::x86_64::kIoapicPins, .end = kMaxMsiGsi}};
   GuestMemory memory_;
   // Guest-physical regions and who follows them; after memory_, so KVM

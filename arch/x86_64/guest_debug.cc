@@ -59,7 +59,10 @@ kvm_guest_debug MakeGuestDebug(const GuestDebugRequest& request) {
   kvm_guest_debug debug{};
   debug.control = KVM_GUESTDBG_ENABLE;
   if (request.software_breakpoints) debug.control |= KVM_GUESTDBG_USE_SW_BP;
-  if (request.single_step) debug.control |= KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_BLOCKIRQ;
+  if (request.single_step) {
+    debug.control |= KVM_GUESTDBG_SINGLESTEP;
+    if (request.block_interrupts) debug.control |= KVM_GUESTDBG_BLOCKIRQ;
+  }
   if (request.inject_breakpoint) debug.control |= KVM_GUESTDBG_INJECT_BP;
   bool any_hardware = false;
   for (unsigned n = 0; n < request.breakpoints.size(); ++n) {
@@ -77,6 +80,13 @@ kvm_guest_debug MakeGuestDebug(const GuestDebugRequest& request) {
 }
 
 kvm_guest_debug GuestDebugOff() { return kvm_guest_debug{}; }
+
+bool HasExecuteBreakpointAt(const DebugBreakpoints& breakpoints, uint64_t address) {
+  for (const std::optional<DebugBreakpoint>& bp : breakpoints) {
+    if (bp && bp->access == DebugAccess::kExecute && bp->address == address) return true;
+  }
+  return false;
+}
 
 DebugEvent DecodeDebugExit(const kvm_debug_exit_arch& exit) {
   if (exit.exception == kBreakpointVector) {

@@ -36,15 +36,19 @@ struct GuestDebugRequest {
   // Trap int3 (#BP) to userspace instead of delivering it to the guest.
   bool software_breakpoints = true;
   bool single_step = false;
+  // Block interrupts during a step (KVM_GUESTDBG_BLOCKIRQ, Linux 5.15+);
+  // turned off only to retry on a kernel that refuses the flag.
+  bool block_interrupts = true;
   // Deliver #BP to the guest on the next entry (its own int3, which KVM
   // took away from it because software_breakpoints is on).
   bool inject_breakpoint = false;
 };
 
 // KVM_SET_GUEST_DEBUG's argument. A single step also blocks interrupts
-// (KVM_GUESTDBG_BLOCKIRQ), so the step executes the instruction at RIP and
-// not the first instruction of a pending interrupt's handler. VMM_CHECKs
-// that the breakpoints encode (the caller validated them).
+// (KVM_GUESTDBG_BLOCKIRQ, unless `block_interrupts` is off), so the step
+// executes the instruction at RIP and not the first instruction of a
+// pending interrupt's handler. VMM_CHECKs that the breakpoints encode (the
+// caller validated them).
 kvm_guest_debug MakeGuestDebug(const GuestDebugRequest& request);
 // Debugging off: the guest owns its debug registers and int3 again.
 kvm_guest_debug GuestDebugOff();
@@ -64,5 +68,12 @@ struct DebugEvent {
 // Decodes KVM_EXIT_DEBUG. A watchpoint hit by a stepped instruction sets
 // both DR6.Bn and DR6.BS: the watchpoint is reported, as it is the news.
 DebugEvent DecodeDebugExit(const kvm_debug_exit_arch& exit);
+
+// RFLAGS.RF (Intel SDM vol. 3, 18.3.1.1): set on a vCPU resuming at the
+// address of an execute breakpoint, so that breakpoint does not fire again
+// on the instruction it already stopped at. The CPU clears it after one
+// instruction.
+inline constexpr uint64_t kRflagsResume = 1ull << 16;
+bool HasExecuteBreakpointAt(const DebugBreakpoints& breakpoints, uint64_t address);
 
 }  // namespace mini_vmm::arch::x86_64

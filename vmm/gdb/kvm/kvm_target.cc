@@ -122,7 +122,24 @@ Result<void> KvmTarget::ApplyDebug(VcpuIndex vcpu, const ResumeAction& action) {
   request.breakpoints = hardware_;
   request.single_step = action.mode == ResumeMode::kStep;
   request.inject_breakpoint = action.inject_breakpoint;
-  return vcpus_[vcpu].SetGuestDebug(arch::x86_64::MakeGuestDebug(request));
+  Result<void> applied = vcpus_[vcpu].SetGuestDebug(arch::x86_64::MakeGuestDebug(request));
+  if (!applied.ok() && request.single_step) {
+    // KVM before 5.15 refuses KVM_GUESTDBG_BLOCKIRQ: step without it (an
+    // interrupt may then be taken first, as with older stubs).
+    request.block_interrupts = false;
+    applied = vcpus_[vcpu].SetGuestDebug(arch::x86_64::MakeGuestDebug(request));
+  }
+  return applied;
+}
+
+// A vCPU stopped by an execute breakpoint would hit it again at once: RF
+// lets the instruction run (gdb usually removes the breakpoint first; this
+// covers a client that does not).
+void KvmTarget::SkipExecuteBreakpoint(VcpuIndex vcpu) {
+  Result<kvm_regs> regs = vcpus_[vcpu].GetRegs();
+  if (!regs.ok() || !arch::x86_64::HasExecuteBreakpointAt(hardware_, regs->rip)) return;
+  regs->rflags |= arch::x86_64::kRflagsResume;
+  (void)vcpus_[vcpu].SetRegs(*regs);
 }
 
 void KvmTarget::Resume(std::span<const ResumeAction> actions) {
@@ -132,7 +149,9 @@ void KvmTarget::Resume(std::span<const ResumeAction> actions) {
     }
   }
   for (VcpuIndex vcpu = 0; vcpu < actions.size() && vcpu < vcpus_.size(); ++vcpu) {
-    if (actions[vcpu].mode != ResumeMode::kStay) runner_->Resume(vcpu);
+    if (actions[vcpu].mode == ResumeMode::kStay) continue;
+    SkipExecuteBreakpoint(vcpu);
+    runner_->Resume(vcpu);
   }
 }
 

@@ -58,6 +58,7 @@ class KvmTarget final : public Target {
  private:
   Result<KvmRegisterState> ReadState(VcpuIndex vcpu) const;
   Result<void> ApplyDebug(VcpuIndex vcpu, const ResumeAction& action);
+  void SkipExecuteBreakpoint(VcpuIndex vcpu);
 
   std::span<kvm::Vcpu> vcpus_;
   const GuestMemory& memory_;

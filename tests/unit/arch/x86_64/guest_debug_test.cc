@@ -115,5 +115,22 @@ TEST_CASE("Decode: another vector is unknown") {
   CHECK(DecodeDebugExit(Exit(14, 0, 0)).kind == DebugEvent::Kind::kUnknown);
 }
 
+TEST_CASE("MakeGuestDebug: a step without interrupt blocking, for old kernels") {
+  GuestDebugRequest request = Step();
+  request.block_interrupts = false;
+  kvm_guest_debug debug = MakeGuestDebug(request);
+  CHECK((debug.control & KVM_GUESTDBG_SINGLESTEP) != 0);
+  CHECK((debug.control & KVM_GUESTDBG_BLOCKIRQ) == 0);
+}
+
+TEST_CASE("HasExecuteBreakpointAt matches execute slots only") {
+  DebugBreakpoints bps;
+  bps[1] = DebugBreakpoint{DebugAccess::kExecute, 0x1000, 1};
+  bps[2] = DebugBreakpoint{DebugAccess::kWrite, 0x2000, 8};
+  CHECK(HasExecuteBreakpointAt(bps, 0x1000));
+  CHECK_FALSE(HasExecuteBreakpointAt(bps, 0x2000));
+  CHECK_FALSE(HasExecuteBreakpointAt(bps, 0x1001));
+}
+
 }  // namespace
 }  // namespace mini_vmm::arch::x86_64

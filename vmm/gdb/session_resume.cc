@@ -1,6 +1,7 @@
 // Session's execution control: c/s/C/S, vCont, the step-over of software
 // breakpoints, and stop replies.
 #include "vmm/base/format.h"
+#include "vmm/base/log.h"
 #include "vmm/gdb/commands.h"
 #include "vmm/gdb/protocol/hex.h"
 #include "vmm/gdb/replies.h"
@@ -148,6 +149,8 @@ void Session::OnStop(const StopEvent& event) {
       !breakpoints_.HasSoftware(event.pc)) {
     // The guest's own int3 (or one gdb removed meanwhile): the guest gets
     // its #BP and everything resumes as before.
+    LOG_DEBUG_RATELIMITED("gdb: vCPU {} ran an int3 at {:#x} that gdb did not set: re-injected",
+                          event.vcpu, event.pc);
     std::vector<ResumeAction> actions = pending_;
     actions[event.vcpu].inject_breakpoint = true;
     target_.Resume(actions);

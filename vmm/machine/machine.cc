@@ -18,13 +18,13 @@
 #include "vmm/base/event_loop.h"
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
+#include "vmm/machine/boot_setup.h"
 #include "vmm/console/terminal.h"
+#include "vmm/runtime/process_signals.h"
+#include "vmm/runtime/vcpu_runner.h"
 #include "vmm/gdb/kvm/kvm_target.h"
 #include "vmm/gdb/server.h"
 #include "vmm/gdb/stop_mailbox.h"
-#include "vmm/machine/boot_setup.h"
-#include "vmm/runtime/process_signals.h"
-#include "vmm/runtime/vcpu_runner.h"
 
 namespace mini_vmm {
 namespace {

@@ -11,26 +11,26 @@
 #include <optional>
 #include <vector>
 
-#include "arch/x86_64/irq_routing.h"
-#include "arch/x86_64/layout.h"
 #include "arch/x86_64/platform_resources.h"
 #include "devices/bus/bus.h"
 #include "vmm/base/event_fd.h"
 #include "vmm/base/result.h"
+#include "vmm/machine/boot_setup.h"
 #include "vmm/config/config.h"
 #include "vmm/console/console_output.h"
 #include "vmm/console/stdio_console.h"
+#include "arch/x86_64/irq_routing.h"
+#include "arch/x86_64/layout.h"
 #include "vmm/kvm/interrupt_router.h"
 #include "vmm/kvm/kvm.h"
-#include "vmm/kvm/memslot_sync.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
-#include "vmm/machine/boot_setup.h"
 #include "vmm/machine/legacy_devices.h"
-#include "vmm/machine/virtio_mmio_devices.h"
+#include "vmm/kvm/memslot_sync.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/memory/memory_map.h"
 #include "vmm/runtime/stop_signal.h"
+#include "vmm/machine/virtio_mmio_devices.h"
 
 namespace mini_vmm {
 

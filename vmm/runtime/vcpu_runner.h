@@ -28,10 +28,10 @@
 
 #include "devices/bus/bus.h"
 #include "vmm/base/result.h"
-#include "vmm/kvm/vcpu_exit.h"
-#include "vmm/memory/guest_memory.h"
-#include "vmm/runtime/pause_gate.h"
 #include "vmm/runtime/runnable_vcpu.h"
+#include "vmm/memory/guest_memory.h"
+#include "vmm/kvm/vcpu_exit.h"
+#include "vmm/runtime/pause_gate.h"
 #include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {

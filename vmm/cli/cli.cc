@@ -3,9 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "vmm/config/device_kinds.h"
 #include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
-#include "vmm/config/device_kinds.h"
 #include "vmm/gdb/listen_address.h"
 
 namespace mini_vmm::cli {

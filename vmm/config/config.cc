@@ -108,6 +108,10 @@ uint64_t OpenFilesNeeded(const VmConfig& config) {
   for (const DeviceRequest& device : config.devices) {
     needed += device.kind->OpenFiles(*device.options);
   }
+  // The GDB stub: listening socket, one client (a second is accepted only
+  // to be closed), its epoll, the stop mailbox and shutdown eventfds.
+  constexpr uint64_t kGdbStub = 6;
+  if (config.gdb) needed += kGdbStub;
   return needed;
 }
 

@@ -1,5 +1,6 @@
 """The GDB stub with Debian's gdb in batch mode (issue 12): --gdb-wait holds
 the guest at its first instruction, gdb reads registers and threads, steps,
+Ctrl-C (0x03) stops a running guest,
 stops at a software and a hardware breakpoint, and detaches, after which the
 guest boots to its init and powers off. A client that sends garbage and
 hangs up mid-packet releases a held guest, which boots. A port in use is
@@ -48,6 +49,21 @@ def listening(port):
             if fields[1] == "0100007F:%04X" % port and fields[3] == "0A":
                 return True
     return False
+
+
+def packet(payload):
+    return b"$%s#%02x" % (payload, sum(payload) & 0xff)
+
+
+def read_until(sock, marker):
+    """What the stub sent, up to a little past `marker` (the packet's tail)."""
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise AssertionError("the stub closed the connection; got %r" % data)
+        data += chunk
+    return data
 
 
 def setUpModule():
@@ -133,6 +149,22 @@ class GdbTest(unittest.TestCase):
         entry = self.value("entry", out)
         self.assertEqual(self.value("stepped", out), entry + 1, out)  # cld is one byte.
         self.assertIn("Inferior 1 (Remote target) detached", out, out)
+        self.assert_booted()
+
+    def test_ctrl_c_stops_a_running_guest(self):
+        # gdb's batch mode cannot wait for the stop after `interrupt`, so
+        # this client speaks the protocol itself.
+        self.start()
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.settimeout(60)
+            s.sendall(packet(b"vCont;c"))
+            time.sleep(2)
+            s.sendall(b"\x03")
+            self.assertIn(b"$T02thread:01;", read_until(s, b"$T02"))
+            s.sendall(b"+" + packet(b"g"))
+            self.assertIn(b"#", read_until(s, b"#"))
+            s.sendall(b"+" + packet(b"D"))
+            self.assertIn(b"$OK", read_until(s, b"$OK"))
         self.assert_booted()
 
     @unittest.skipIf(IN_L1, TCG_SKIP)

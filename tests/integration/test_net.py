@@ -271,7 +271,7 @@ class BadNetInputTest(unittest.TestCase):
 
     def test_unknown_key(self):
         make_tap()
-        self.assert_refused("tap=%s,vhost=on" % TAP, "unknown key", "vhost")
+        self.assert_refused("tap=%s,vhostnet=on" % TAP, "unknown key", "vhostnet")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 // clang-format on
 #include <linux/vhost.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -126,6 +127,17 @@ Result<void> VhostKernel::SetVringErr(uint32_t ring, int fd) {
 
 Result<void> VhostKernel::NetSetBackend(uint32_t ring, int fd) {
   return SetVringFile(VHOST_NET_SET_BACKEND, "VHOST_NET_SET_BACKEND", ring, fd);
+}
+
+Result<void> CheckVhostNet(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return Error::Errno(
+        errno, "vhost=on needs \"{}\" (load vhost_net, or use vhost=auto), which does not open",
+        path);
+  }
+  ::close(fd);
+  return {};
 }
 
 uint32_t VhostMaxMemRegions() {

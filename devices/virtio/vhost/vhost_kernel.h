@@ -50,6 +50,10 @@ class VhostKernel final : public VhostBackend {
   UniqueFd fd_;
 };
 
+// For `vhost=on`, before the VM exists: whether `path` opens. The error is
+// the one sentence the user sees, with what to do about it.
+Result<void> CheckVhostNet(const std::string& path);
+
 // The kernel's limit on VHOST_SET_MEM_TABLE entries: the vhost module's
 // max_mem_regions parameter, 64 unless the host changed it (or the module
 // is not loaded yet).

@@ -100,11 +100,14 @@ void VhostMemoryTable::RegionRemoved(const MappedRegion& region) noexcept {
   // through the removed range, which its owner unmaps once we return: the
   // kernel's worker could then write guest frames into whatever the host
   // maps there next. That must not happen, so it is fatal.
-  if (auto pushed = ShrinkLocked(TableLocked()); !pushed.ok()) {
-    LOG_ERROR("vhost: cannot remove guest RAM at {:#x} from the memory table: {}",
-              region.start.value(), pushed.error().ToString());
-    VMM_CHECK(!"a vhost backend kept a memory region that is being unmapped");
+  const Result<void> pushed = ShrinkLocked(TableLocked());
+  if (!pushed.ok()) {
+    LOG_ERROR(
+        "vhost: cannot remove guest RAM at {:#x} from the memory table: {}; a vhost "
+        "backend would keep a region that is being unmapped",
+        region.start.value(), pushed.error().ToString());
   }
+  VMM_CHECK(pushed.ok());
 }
 
 Result<void> VhostMemoryTable::Attach(VhostBackend* backend) {

@@ -4,8 +4,11 @@
 #include "devices/virtio/vhost/memory_table.h"
 
 #include <catch2/catch.hpp>
+#include <csignal>
 
+#include "tests/support/death_test.h"
 #include "tests/support/fake_vhost_backend.h"
+#include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::vhost {
 namespace {
@@ -124,6 +127,17 @@ TEST_CASE_METHOD(MemoryTableTest, "a detached backend hears of no more changes")
   CHECK(vhost.table_pushes == pushes);
   REQUIRE(table.Attach(&vhost).ok());  // The fixture detaches it again.
   CHECK(vhost.table.size() == 3);
+}
+
+TEST_CASE_METHOD(MemoryTableTest,
+                 "a backend that cannot drop removed RAM aborts before the RAM is unmapped") {
+  const uint32_t id = *map.Add(Ram(0x400000, 0x1000, 0x7200000000));
+  vhost.fail_call = "SET_MEM_TABLE";
+  // The kernel would keep translating into memory about to be unmapped.
+  CHECK(testing::SignalThatEnds([&] {
+          mini_vmm::log::SetLevel(LogLevel::kError);
+          map.Remove(id);
+        }) == SIGABRT);
 }
 
 TEST_CASE("a table attached before any RAM is pushed empty, then filled") {

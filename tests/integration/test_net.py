@@ -135,8 +135,8 @@ class NetTest(unittest.TestCase):
     def tearDown(self):
         delete_tap()
 
-    def boot(self, command, net="tap=%s,mac=%s" % (TAP, MAC), cpus=1, more=()):
-        run = vt.run_vmm(vt.boot_args(command=command, cpus=cpus, memory="768M",
+    def boot(self, command, net="tap=%s,mac=%s" % (TAP, MAC), cpus=1, more=(), extra=""):
+        run = vt.run_vmm(vt.boot_args(command=command, cpus=cpus, memory="768M", extra=extra,
                                       more=["--net", net + self.NET_EXTRA] + list(more)),
                          timeout=RUN_TIMEOUT)
         self.assertEqual(run.returncode, 0, run)
@@ -213,6 +213,18 @@ nc {HOST_IP} 9001 </dev/null | sha256sum
         self.assertEqual(pinger.outcome(), 0, out)
         self.assertIn("guest-ping=0", out)
         self.assertIn("2048", out)
+
+    def test_pci_with_intx(self):
+        make_tap()
+        pinger = Server(9000, host_pings_guest)
+
+        out = self.boot(GUEST_UP + "grep virtio0 /proc/interrupts | grep -c IO-APIC\n",
+                        net="tap=%s,transport=pci" % TAP, extra="pci=nomsi")
+
+        self.assertEqual(pinger.outcome(), 0, out)
+        self.assertIn("guest-ping=0", out)
+        self.assertIn("host-ping=0", out)
+        self.assertEqual(out[-1], "1", out)
 
     def test_driver_unbind_and_bind_keeps_the_nic_working(self):
         make_tap()

@@ -3,6 +3,8 @@
 // (kvm_main.cc), the executable decides up front: where /dev/vhost-net or
 // /dev/net/tun does not open (module not loaded, not root) it says why and
 // exits with kSkipExitCode, which ctest reports as "Not Run (Skipped)".
+// The tests make their own taps, which takes root (CAP_NET_ADMIN): a user
+// who may open both devices but is not root is skipped too.
 //
 // MINI_VMM_REQUIRE_VHOST=1 turns the skip into a failure: scripts/test sets
 // it for the run inside scripts/nested, whose L1 loads tun and vhost_net and
@@ -51,6 +53,7 @@ int main(int argc, char* argv[]) {
   if (RunsTests(session.configData())) {
     std::string why = CannotOpen("/dev/vhost-net");
     if (why.empty()) why = CannotOpen("/dev/net/tun");
+    if (why.empty() && ::geteuid() != 0) why = "the tests create taps, which needs root";
     if (!why.empty()) {
       if (VhostRequired()) {
         std::fprintf(stderr, "vhost tier: MINI_VMM_REQUIRE_VHOST=1 but %s\n", why.c_str());

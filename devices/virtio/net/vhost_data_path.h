@@ -13,8 +13,11 @@
 // The tap keeps IFF_VNET_HDR with the guest's header size (NetDevice
 // configures it the same way for both data paths; vhost/features.h says
 // why). Interrupts are relayed through the context's VirtioInterrupt (the
-// transport sets its status bit); a transport with per-queue irqfds can
-// hand them to vhost::VringConfig::direct_call_fd instead.
+// transport sets its status bit, or the MSI-X pending bit of a masked
+// vector). A transport with per-vector irqfds could let vhost signal them
+// directly (vhost::VringConfig::direct_call_fd at start, then
+// VhostNetPair::UseDirectCall on every mask, unmask or vector change);
+// that wiring does not exist yet.
 //
 // The memory table: guest RAM is fixed once the VM runs, so each device
 // keeps its own vhost::VhostMemoryTable filled from the ActivateContext's

@@ -77,7 +77,7 @@ Result<void> VhostNetPair::StartLocked(const PairConfig& config, const VringHost
   watcher_ = TRY(VhostWatcher::Create(name_ + "vh", config.interrupt, errors_));
   const VringConfig* rings[] = {&config.rx, &config.tx};
   for (uint32_t ring : kRings) {
-    if (fds_[ring].call) TRY(watcher_->WatchCall(fds_[ring].call->fd(), rings[ring]->queue_index));
+    TRY(watcher_->WatchCall(fds_[ring].call->fd(), rings[ring]->queue_index));
     TRY(watcher_->WatchErr(fds_[ring].err->fd(), rings[ring]->queue_index));
   }
   TRY(watcher_->Start());
@@ -96,15 +96,23 @@ Result<void> VhostNetPair::SetUpRing(uint32_t ring, const VringConfig& config,
   TRY(backend_->SetVringKick(ring, config.kick_fd));
 
   RingFds& fds = fds_[ring];
-  int call_fd = config.direct_call_fd;
-  if (call_fd < 0) {
-    fds.call.emplace(TRY(EventFd::Create()));
-    call_fd = fds.call->fd();
-  }
-  TRY(backend_->SetVringCall(ring, call_fd));
+  // The relay eventfd exists (and is watched) even while vhost signals an
+  // irqfd directly, so UseDirectCall can switch back to it at any time.
+  fds.call.emplace(TRY(EventFd::Create()));
+  TRY(backend_->SetVringCall(ring,
+                             config.direct_call_fd >= 0 ? config.direct_call_fd : fds.call->fd()));
   fds.err.emplace(TRY(EventFd::Create()));
   TRY(backend_->SetVringErr(ring, fds.err->fd()));
   return {};
+}
+
+Result<void> VhostNetPair::UseDirectCall(uint32_t ring, int irqfd) {
+  VMM_CHECK(running_ && ring < fds_.size());
+  // The kernel swaps the eventfd under the ring's lock: a signal before the
+  // swap went to the old one. One that reached the relay is delivered by
+  // the watcher (through NotifyQueue, which honours the mask); one that
+  // reached the irqfd was delivered by KVM.
+  return backend_->SetVringCall(ring, irqfd >= 0 ? irqfd : fds_[ring].call->fd());
 }
 
 void VhostNetPair::Stop() noexcept {

@@ -92,6 +92,14 @@ class VhostNetPair {
   Result<void> Start(const PairConfig& config);
   // See above. Idempotent; never fails (failures are logged).
   void Stop() noexcept;
+
+  // While running: let vhost signal `irqfd` (the ring's MSI-X vector)
+  // directly, or go back to the relay with -1. A transport with irqfds
+  // calls this when the guest masks (-1: the relay's NotifyQueue then sets
+  // the pending bit) or unmasks (the irqfd) the ring's vector, or moves
+  // the ring to another vector; KVM cannot honour an MSI-X mask on an
+  // irqfd by itself. Serialised with Start/Stop by the caller.
+  Result<void> UseDirectCall(uint32_t ring, int irqfd);
   bool running() const { return running_; }
 
   // The avail indices the kernel stopped at (GET_VRING_BASE), per ring, as
@@ -110,7 +118,8 @@ class VhostNetPair {
         errors_(name_) {}
 
   // Per-session eventfds of one ring: the error eventfd, and the call
-  // eventfd when relayed.
+  // eventfd the watcher relays (vhost's call eventfd unless it signals an
+  // irqfd directly).
   struct RingFds {
     std::optional<EventFd> call;
     std::optional<EventFd> err;

@@ -186,6 +186,24 @@ TEST_CASE_METHOD(NetPairTest, "with an MSI-X irqfd vhost signals it directly") {
   CHECK(irqfd.Consume() == 1);
 }
 
+TEST_CASE_METHOD(NetPairTest, "a masked MSI-X vector switches vhost to the relay and back") {
+  EventFd irqfd = MakeEventFd();
+  PairConfig config = Config();
+  config.tx.direct_call_fd = irqfd.fd();
+  REQUIRE(pair->Start(config).ok());
+
+  REQUIRE(pair->UseDirectCall(kTxRing, -1).ok());  // Masked: through NotifyQueue.
+  const int relay = fake->rings[kTxRing].call;
+  CHECK(relay != irqfd.fd());
+  Signal(relay);
+  REQUIRE(WaitFor([&] { return interrupt.notifications.load() == 1; }));
+  CHECK(interrupt.last_queue.load() == kTxQueue);
+
+  REQUIRE(pair->UseDirectCall(kTxRing, irqfd.fd()).ok());  // Unmasked: direct again.
+  CHECK(fake->rings[kTxRing].call == irqfd.fd());
+  CHECK(fake->rings[kTxRing].backend == tap.fd());  // Switched while attached.
+}
+
 TEST_CASE_METHOD(NetPairTest, "a relayed call notifies the driver on the virtio queue's index") {
   REQUIRE(pair->Start(Config()).ok());
   Signal(fake->rings[kTxRing].call);

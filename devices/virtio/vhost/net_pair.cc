@@ -61,15 +61,15 @@ Result<void> VhostNetPair::Start(const PairConfig& config) {
   if (!tx.ok()) return Error::Invalid("{}: transmit queue: {}", name_, tx.error().context());
 
   running_ = true;
-  if (auto started = StartLocked(config, *rx, *tx); !started.ok()) {
+  if (auto started = SetUpAndAttach(config, *rx, *tx); !started.ok()) {
     Stop();
     return started;
   }
   return {};
 }
 
-Result<void> VhostNetPair::StartLocked(const PairConfig& config, const VringHostAddresses& rx,
-                                       const VringHostAddresses& tx) {
+Result<void> VhostNetPair::SetUpAndAttach(const PairConfig& config, const VringHostAddresses& rx,
+                                          const VringHostAddresses& tx) {
   TRY(backend_->SetFeatures(VhostFeaturesToSet(config.driver_features, vhost_features_)));
   TRY(SetUpRing(kRxRing, config.rx, rx));
   TRY(SetUpRing(kTxRing, config.tx, tx));

@@ -125,8 +125,8 @@ class VhostNetPair {
     std::optional<EventFd> err;
   };
 
-  Result<void> StartLocked(const PairConfig& config, const VringHostAddresses& rx,
-                           const VringHostAddresses& tx);
+  Result<void> SetUpAndAttach(const PairConfig& config, const VringHostAddresses& rx,
+                              const VringHostAddresses& tx);
   Result<void> SetUpRing(uint32_t ring, const VringConfig& config,
                          const VringHostAddresses& addresses);
   void TearDownRings() noexcept;

@@ -165,42 +165,35 @@ inline const void* FastTable(const ThreadCache& cache, uint64_t bus, uint64_t ge
   return c.table.get();
 }
 
-bool Bus::Read(uint64_t address, std::span<uint8_t> data, uint32_t vcpu) const noexcept {
+template <typename Access>
+bool Bus::Dispatch(uint64_t address, size_t size, const Access& access) const noexcept {
   ThreadCache& cache = thread_cache;
+  uint64_t offset = 0;
   if (const void* fast = FastTable(cache, id_, generation_.load(std::memory_order_acquire))) {
-    uint64_t offset = 0;
-    const Range* range = Lookup(*static_cast<const Table*>(fast), address, data.size(), &offset);
+    const Range* range = Lookup(*static_cast<const Table*>(fast), address, size, &offset);
     if (range == nullptr) return false;
     DispatchScope scope(cache);
-    range->device->Read(IoAccess{address, offset, vcpu}, data);
+    access(*range->device, offset);
     return true;
   }
   DispatchScope scope(cache);
   std::shared_ptr<const Table> pin;  // Stays empty unless re-entered uncached.
-  uint64_t offset = 0;
-  const Range* range = Lookup(Snapshot(&pin), address, data.size(), &offset);
+  const Range* range = Lookup(Snapshot(&pin), address, size, &offset);
   if (range == nullptr) return false;
-  range->device->Read(IoAccess{address, offset, vcpu}, data);
+  access(*range->device, offset);
   return true;
 }
 
+bool Bus::Read(uint64_t address, std::span<uint8_t> data, uint32_t vcpu) const noexcept {
+  return Dispatch(address, data.size(), [&](BusDevice& device, uint64_t offset) {
+    device.Read(IoAccess{address, offset, vcpu}, data);
+  });
+}
+
 bool Bus::Write(uint64_t address, std::span<const uint8_t> data, uint32_t vcpu) const noexcept {
-  ThreadCache& cache = thread_cache;
-  if (const void* fast = FastTable(cache, id_, generation_.load(std::memory_order_acquire))) {
-    uint64_t offset = 0;
-    const Range* range = Lookup(*static_cast<const Table*>(fast), address, data.size(), &offset);
-    if (range == nullptr) return false;
-    DispatchScope scope(cache);
-    range->device->Write(IoAccess{address, offset, vcpu}, data);
-    return true;
-  }
-  DispatchScope scope(cache);
-  std::shared_ptr<const Table> pin;  // Stays empty unless re-entered uncached.
-  uint64_t offset = 0;
-  const Range* range = Lookup(Snapshot(&pin), address, data.size(), &offset);
-  if (range == nullptr) return false;
-  range->device->Write(IoAccess{address, offset, vcpu}, data);
-  return true;
+  return Dispatch(address, data.size(), [&](BusDevice& device, uint64_t offset) {
+    device.Write(IoAccess{address, offset, vcpu}, data);
+  });
 }
 
 }  // namespace mini_vmm::devices

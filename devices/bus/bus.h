@@ -87,6 +87,10 @@ class Bus {
   // `pin` keeps a table alive for the one case with no cached slot to hold
   // it (a re-entered dispatch on a bus this thread has not cached).
   const Table& Snapshot(std::shared_ptr<const Table>* pin) const noexcept;
+  // Calls `access(device, offset)` for the range covering [address,
+  // address + size) in this thread's snapshot; false if there is none.
+  template <typename Access>
+  bool Dispatch(uint64_t address, size_t size, const Access& access) const noexcept;
   // Publishes `table` (caller holds write_mutex_).
   void Publish(std::shared_ptr<const Table> table);
 

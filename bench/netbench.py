@@ -21,8 +21,9 @@ Both ends share L1's single CPU with the VMM, as on a small host.
 Variants (1 vCPU, 1 queue pair, same MAC, same guest RAM):
   mvm            mini-vmm userspace virtio-net, default transport (mmio)
   mvm-pci        mini-vmm userspace virtio-net, transport=pci (MSI-X)
-  mvm-vhost      mini-vmm vhost=on, transport=pci; "not available" when the
-                 binary does not accept vhost=on or /dev/vhost-net is absent
+  mvm-vhost      mini-vmm vhost=on, transport=pci (--vhost-transport mmio:
+                 the default transport); "not available" when the binary
+                 does not accept vhost=on or /dev/vhost-net is absent
   qemu           QEMU, -netdev tap,vhost=off + virtio-net-pci
   qemu-vhost     QEMU, -netdev tap,vhost=on + virtio-net-pci
 QEMU runs as bench/boot runs it (-M microvm,rtc=on -accel kvm -cpu host),
@@ -36,7 +37,8 @@ guest (QEMU's defaults: vnet_hdr on when the tap supports it).
 
 Ratios (mini-vmm / peer) and the targets from issue 10, printed beside
 them, never asserted: userspace >= 1.0x QEMU userspace; vhost >= 1.0x QEMU
-vhost and >= 2x our userspace (mvm-vhost / mvm-pci: same transport).
+vhost and >= 2x our userspace (mvm-vhost against mvm-pci, or mvm with
+--vhost-transport mmio: the same transport).
 """
 
 import argparse
@@ -56,7 +58,7 @@ GUEST_IP = "10.0.3.2"
 MAC = "52:54:00:12:34:57"
 PORT = 5201
 TESTS = ("tcp-g2h", "tcp-h2g", "udp-g2h", "udp-h2g")
-TITLES = {"tcp-g2h": "TCP g->h Gbit/s", "tcp-h2g": "TCP h->g Gbit/s",
+TITLES = {"tcp-g2h": "TCP g->h Mbit/s", "tcp-h2g": "TCP h->g Mbit/s",
           "udp-g2h": "UDP64 g->h kpps", "udp-h2g": "UDP64 h->g kpps"}
 VARIANTS = ("mvm", "mvm-pci", "mvm-vhost", "qemu", "qemu-vhost")
 DESCRIPTIONS = {
@@ -71,7 +73,7 @@ PAIRS = (
     ("userspace: mvm/qemu", "mvm", "qemu", 1.0),
     ("userspace: mvm-pci/qemu", "mvm-pci", "qemu", 1.0),
     ("vhost: mvm-vhost/qemu-vhost", "mvm-vhost", "qemu-vhost", 1.0),
-    ("ours: mvm-vhost/mvm-pci", "mvm-vhost", "mvm-pci", 2.0),
+    ("ours: mvm-vhost/mvm-<same transport>", "mvm-vhost", None, 2.0),
     ("qemu's own: qemu-vhost/qemu", "qemu-vhost", "qemu", None),
 )
 
@@ -91,14 +93,20 @@ def delete_tap():
     subprocess.run(["ip", "link", "del", TAP], capture_output=True)
 
 
+def vhost_net_options(args):
+    return "vhost=on" + (",transport=pci" if args.vhost_transport == "pci" else "")
+
+
 def mini_vmm_has_vhost(args):
-    """Whether the binary accepts --net vhost=on: it names an unknown key
-    before it looks for the (absent) tap."""
+    """Whether the binary accepts --net vhost=on (with transport=pci unless
+    --vhost-transport mmio): it names an unknown key before it looks for
+    the (absent) tap."""
     probe = subprocess.run(
-        [args.mini_vmm, "run", "--kernel", args.kernel, "--net", "tap=mvmprobe9,vhost=on"],
+        [args.mini_vmm, "run", "--kernel", args.kernel, "--net",
+         "tap=mvmprobe9," + vhost_net_options(args)],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     text = probe.stderr.decode(errors="replace")
-    return not ("unknown key" in text and "vhost" in text), text.strip()
+    return "unknown key" not in text, text.strip()
 
 
 def availability(args):
@@ -109,17 +117,18 @@ def availability(args):
     else:
         ok, text = mini_vmm_has_vhost(args)
         if not ok:
-            why["mvm-vhost"] = "this mini-vmm does not accept vhost=on (%s)" % text
+            why["mvm-vhost"] = "this mini-vmm does not accept %s (%s)" % (
+                vhost_net_options(args), text)
     return why
 
 
 def vmm_argv(variant, args, cmdline):
     if variant.startswith("mvm"):
         net = "tap=%s,mac=%s" % (TAP, MAC)
-        if variant in ("mvm-pci", "mvm-vhost"):
+        if variant == "mvm-pci":
             net += ",transport=pci"
         if variant == "mvm-vhost":
-            net += ",vhost=on"
+            net += "," + vhost_net_options(args)
         return [args.mini_vmm, "run", "--kernel", args.kernel, "--initrd", args.initrd,
                 "--memory", "%dM" % args.memory, "--cmdline", cmdline, "--net", net]
     vhost = "on" if variant == "qemu-vhost" else "off"
@@ -140,7 +149,7 @@ def figures(name, report):
     end = report["end"]
     received = end["sum_received"]
     if name.startswith("tcp"):
-        return {"value": received["bits_per_second"] / 1e9}
+        return {"value": received["bits_per_second"] / 1e6}
     blksize = report["start"]["test_start"]["blksize"]
     sent = end["sum_sent"]
     return {"value": received["bytes"] / blksize / received["seconds"] / 1e3,
@@ -213,7 +222,7 @@ def run_one(variant, args):
 
 
 def fmt(name, value):
-    return ("%.2f" if name.startswith("tcp") else "%.1f") % value
+    return ("%.0f" if name.startswith("tcp") else "%.1f") % value
 
 
 def print_run(index, variant, result):
@@ -241,6 +250,12 @@ def summarize(results):
     return summary
 
 
+def state(variant, summary, missing):
+    if variant in summary:
+        return None
+    return "not available" if variant in missing else "not run"
+
+
 def print_summary(summary, missing, args):
     print()
     print("kernel %s, initrd %s, %d MiB guest RAM, 1 vCPU, 1 queue pair; %d rounds, "
@@ -248,15 +263,16 @@ def print_summary(summary, missing, args):
           % (os.path.basename(args.kernel), os.path.basename(args.initrd), args.memory,
              args.rounds, args.seconds, args.omit, TAP))
     for variant in VARIANTS:
-        state = missing.get(variant) or DESCRIPTIONS[variant]
-        print("  %-10s %s" % (variant, state if variant in summary else
-                              "not available: " + state))
+        print("  %-10s %s%s" % (variant, DESCRIPTIONS[variant],
+                                "; NOT AVAILABLE: " + missing[variant] if variant in missing else
+                                "" if variant in summary else "; not run (--variants)"))
     print()
     label = 30
     print("%-*s" % (label, "median (min-max)") + "".join("%22s" % TITLES[t] for t in TESTS))
     for variant in VARIANTS:
         if variant not in summary:
-            print("%-*s" % (label, variant) + "".join("%22s" % "not available" for _ in TESTS))
+            print("%-*s" % (label, variant) +
+                  "".join("%22s" % state(variant, summary, missing) for _ in TESTS))
             continue
         s = summary[variant]
         print("%-*s" % (label, variant) + "".join(
@@ -266,9 +282,13 @@ def print_summary(summary, missing, args):
     print("%-*s" % (label, "ratio of medians [target]") + "".join("%22s" % t for t in TESTS))
     ratios = {}
     for text, ours, peer, target in PAIRS:
+        if peer is None:  # our own userspace on the vhost variant's transport
+            peer = "mvm-pci" if args.vhost_transport == "pci" else "mvm"
+            text = text.replace("<same transport>", peer[4:] or "mmio").replace("mvm-mmio", "mvm")
         row = "%-*s" % (label, text)
         if ours not in summary or peer not in summary:
-            print(row + "".join("%22s" % "n/a" for _ in TESTS))
+            absent = state(ours, summary, missing) or state(peer, summary, missing)
+            print(row + "".join("%22s" % ("n/a: " + absent) for _ in TESTS))
             continue
         ratios[text] = {}
         for t in TESTS:
@@ -290,6 +310,10 @@ def print_summary(summary, missing, args):
     print("The machine is shared and nested (TCG L1): expect +-30% noise; compare ratios,"
           " not absolute figures.")
     print("reproduce: %s" % args.command)
+    print("guest virtio interrupts per test (median): " + "; ".join(
+        "%s %s" % (v, "/".join("%.0f" % statistics.median(
+            r["tests"][t].get("interrupts", 0) for r in summary[v]["runs"]) for t in TESTS))
+        for v in summary))
     return ratios
 
 
@@ -305,6 +329,8 @@ def main():
     parser.add_argument("--memory", type=int, default=512, help="guest RAM, MiB")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated subset of " + ",".join(VARIANTS))
+    parser.add_argument("--vhost-transport", default="pci", choices=("pci", "mmio"),
+                        help="transport of mvm-vhost (pci, like qemu-vhost)")
     parser.add_argument("--boot-timeout", type=float, default=240)
     parser.add_argument("--command", default="bench/net", help="printed as the reproducer")
     parser.add_argument("--json", help="also write the results here")
@@ -316,6 +342,7 @@ def main():
     if os.geteuid() != 0:
         parser.error("must run as root (it creates a tap)")
 
+    DESCRIPTIONS["mvm-vhost"] = "mini-vmm, vhost=on, transport=%s" % args.vhost_transport
     why = availability(args)
     missing = {v: why[v] for v in wanted if why[v]}
     variants = [v for v in VARIANTS if v in wanted and not why[v]]

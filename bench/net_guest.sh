@@ -14,6 +14,7 @@
 #   udp-h2g  the same, host sends (-R)
 #
 # Output lines (all start with "bench-net: "; bench/netbench.py parses them):
+#   irqchips CHIP:NAME,...       the virtio interrupt lines (MSI-X or not)
 #   irq BEFORE AFTER NAME        virtio interrupts around the test
 #   result NAME STATUS JSON ERR  iperf3's exit status, its JSON output and
 #                                its stderr, each gzip'd and in base64
@@ -63,6 +64,7 @@ run_test tcp-h2g -R
 run_test udp-g2h -u -l 64 -b 0
 run_test udp-h2g -u -l 64 -b 0 -R
 
+say "irqchips $(awk '/virtio/ { printf "%s%s:%s", sep, $3, $NF; sep = "," }' /proc/interrupts)"
 for name in tcp-g2h tcp-h2g udp-g2h udp-h2g; do
   say "irq $(cat "$out/$name.irq") $name"
   say "result $name $(cat "$out/$name.status") $(gzip -9 <"$out/$name.json" | base64 -w 0)" \

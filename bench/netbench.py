@@ -26,6 +26,8 @@ Variants (1 vCPU, 1 queue pair, same MAC, same guest RAM):
                  does not accept vhost=on or /dev/vhost-net is absent
   qemu           QEMU, -netdev tap,vhost=off + virtio-net-pci
   qemu-vhost     QEMU, -netdev tap,vhost=on + virtio-net-pci
+  qemu-mmio      (only with --variants) QEMU, vhost=off + virtio-net-device
+                 on plain microvm,rtc=on: the same transport as mvm
 QEMU runs as bench/boot runs it (-M microvm,rtc=on -accel kvm -cpu host),
 with pcie=on so that the NIC can be virtio-net-pci: a user after network
 throughput picks PCI on QEMU, because QEMU's virtio-mmio has one interrupt
@@ -60,13 +62,15 @@ PORT = 5201
 TESTS = ("tcp-g2h", "tcp-h2g", "udp-g2h", "udp-h2g")
 TITLES = {"tcp-g2h": "TCP g->h Mbit/s", "tcp-h2g": "TCP h->g Mbit/s",
           "udp-g2h": "UDP64 g->h kpps", "udp-h2g": "UDP64 h->g kpps"}
-VARIANTS = ("mvm", "mvm-pci", "mvm-vhost", "qemu", "qemu-vhost")
+VARIANTS = ("mvm", "mvm-pci", "mvm-vhost", "qemu", "qemu-vhost", "qemu-mmio")
+DEFAULT_VARIANTS = VARIANTS[:5]
 DESCRIPTIONS = {
     "mvm": "mini-vmm, userspace virtio-net, transport=mmio (default)",
     "mvm-pci": "mini-vmm, userspace virtio-net, transport=pci",
     "mvm-vhost": "mini-vmm, vhost=on, transport=pci",
     "qemu": "QEMU microvm,rtc=on,pcie=on, -netdev tap,vhost=off, virtio-net-pci",
     "qemu-vhost": "QEMU microvm,rtc=on,pcie=on, -netdev tap,vhost=on, virtio-net-pci",
+    "qemu-mmio": "QEMU microvm,rtc=on, -netdev tap,vhost=off, virtio-net-device (mmio)",
 }
 # (label, ours, peer, target)
 PAIRS = (
@@ -75,6 +79,7 @@ PAIRS = (
     ("vhost: mvm-vhost/qemu-vhost", "mvm-vhost", "qemu-vhost", 1.0),
     ("ours: mvm-vhost/mvm-<same transport>", "mvm-vhost", None, 2.0),
     ("qemu's own: qemu-vhost/qemu", "qemu-vhost", "qemu", None),
+    ("same transport: mvm/qemu-mmio", "mvm", "qemu-mmio", None),
 )
 
 
@@ -132,12 +137,15 @@ def vmm_argv(variant, args, cmdline):
         return [args.mini_vmm, "run", "--kernel", args.kernel, "--initrd", args.initrd,
                 "--memory", "%dM" % args.memory, "--cmdline", cmdline, "--net", net]
     vhost = "on" if variant == "qemu-vhost" else "off"
-    return [args.qemu, "-M", "microvm,rtc=on,pcie=on", "-accel", "kvm", "-cpu", "host",
+    machine, device = "microvm,rtc=on,pcie=on", "virtio-net-pci"
+    if variant == "qemu-mmio":
+        machine, device = "microvm,rtc=on", "virtio-net-device"
+    return [args.qemu, "-M", machine, "-accel", "kvm", "-cpu", "host",
             "-m", str(args.memory), "-smp", "1", "-nodefaults", "-no-user-config",
             "-nographic", "-no-reboot", "-serial", "stdio", "-kernel", args.kernel,
             "-initrd", args.initrd, "-append", cmdline,
             "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no,vhost=%s" % (TAP, vhost),
-            "-device", "virtio-net-pci,netdev=n0,mac=" + MAC]
+            "-device", "%s,netdev=n0,mac=%s" % (device, MAC)]
 
 
 def unpack(text):
@@ -166,7 +174,9 @@ def parse_output(stdout):
         kind, _, rest = line[len("bench-net: "):].partition(" ")
         if kind == "error":
             raise RuntimeError("guest: " + rest)
-        if kind == "irq":
+        if kind == "irqchips":
+            irqs["chips"] = rest
+        elif kind == "irq":
             before, after, name = rest.split()
             irqs[name] = int(after) - int(before)
         elif kind == "result":
@@ -185,8 +195,10 @@ def parse_output(stdout):
     missing = [t for t in TESTS if t not in results]
     if missing:
         raise RuntimeError("no result for %s" % ", ".join(missing))
+    chips = irqs.pop("chips", "?")
     for name, count in irqs.items():
         results[name]["interrupts"] = count
+    results["irqchips"] = chips
     return results
 
 
@@ -218,7 +230,8 @@ def run_one(variant, args):
         raise RuntimeError("%s (exit %d): %s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
             variant, proc.returncode, e, stdout[-3000:],
             proc.stderr.decode(errors="replace")[-3000:]))
-    return {"tests": results, "seconds": seconds}
+    chips = results.pop("irqchips")
+    return {"tests": results, "seconds": seconds, "irqchips": chips}
 
 
 def fmt(name, value):
@@ -270,6 +283,8 @@ def print_summary(summary, missing, args):
     label = 30
     print("%-*s" % (label, "median (min-max)") + "".join("%22s" % TITLES[t] for t in TESTS))
     for variant in VARIANTS:
+        if variant not in summary and variant not in missing:
+            continue  # not asked for
         if variant not in summary:
             print("%-*s" % (label, variant) +
                   "".join("%22s" % state(variant, summary, missing) for _ in TESTS))
@@ -286,13 +301,16 @@ def print_summary(summary, missing, args):
             peer = "mvm-pci" if args.vhost_transport == "pci" else "mvm"
             text = text.replace("<same transport>", peer[4:] or "mmio").replace("mvm-mmio", "mvm")
         row = "%-*s" % (label, text)
+        if any(v not in summary and v not in missing for v in (ours, peer)):
+            continue  # not asked for
         if ours not in summary or peer not in summary:
             absent = state(ours, summary, missing) or state(peer, summary, missing)
             print(row + "".join("%22s" % ("n/a: " + absent) for _ in TESTS))
             continue
         ratios[text] = {}
         for t in TESTS:
-            ratio = summary[ours]["median"][t] / summary[peer]["median"][t]
+            peer_median = summary[peer]["median"][t]
+            ratio = summary[ours]["median"][t] / peer_median if peer_median else float("nan")
             ratios[text][t] = ratio
             cell = "%.2fx" % ratio
             if target is not None:
@@ -314,6 +332,8 @@ def print_summary(summary, missing, args):
         "%s %s" % (v, "/".join("%.0f" % statistics.median(
             r["tests"][t].get("interrupts", 0) for r in summary[v]["runs"]) for t in TESTS))
         for v in summary))
+    print("guest virtio interrupt lines (chip:name): " + "; ".join(
+        "%s %s" % (v, summary[v]["runs"][0]["irqchips"]) for v in summary))
     return ratios
 
 
@@ -327,7 +347,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="per iperf3 test")
     parser.add_argument("--omit", type=int, default=1, help="warm-up seconds per test")
     parser.add_argument("--memory", type=int, default=512, help="guest RAM, MiB")
-    parser.add_argument("--variants", default=",".join(VARIANTS),
+    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                         help="comma-separated subset of " + ",".join(VARIANTS))
     parser.add_argument("--vhost-transport", default="pci", choices=("pci", "mmio"),
                         help="transport of mvm-vhost (pci, like qemu-vhost)")

@@ -106,10 +106,13 @@ def mini_vmm_has_vhost(args):
     """Whether the binary accepts --net vhost=on (with transport=pci unless
     --vhost-transport mmio): it names an unknown key before it looks for
     the (absent) tap."""
-    probe = subprocess.run(
-        [args.mini_vmm, "run", "--kernel", args.kernel, "--net",
-         "tap=mvmprobe9," + vhost_net_options(args)],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    try:
+        probe = subprocess.run(
+            [args.mini_vmm, "run", "--kernel", args.kernel, "--net",
+             "tap=mvmprobe9," + vhost_net_options(args)],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return False, "the probe run did not stop within 60 s"
     text = probe.stderr.decode(errors="replace")
     return "unknown key" not in text, text.strip()
 

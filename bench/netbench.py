@@ -269,7 +269,9 @@ def summarize(results):
 def state(variant, summary, missing):
     if variant in summary:
         return None
-    return "not available" if variant in missing else "not run"
+    if variant not in missing:
+        return "not run"
+    return "FAILED" if missing[variant].startswith("FAILED") else "not available"
 
 
 def print_summary(summary, missing, args):
@@ -280,7 +282,8 @@ def print_summary(summary, missing, args):
              args.rounds, args.seconds, args.omit, TAP))
     for variant in VARIANTS:
         print("  %-10s %s%s" % (variant, DESCRIPTIONS[variant],
-                                "; NOT AVAILABLE: " + missing[variant] if variant in missing else
+                                ("; " if missing[variant].startswith("FAILED") else
+                                 "; NOT AVAILABLE: ") + missing[variant] if variant in missing else
                                 "" if variant in summary else "; not run (--variants)"))
     print()
     label = 30
@@ -376,7 +379,19 @@ def main():
         for i in range(args.rounds):
             shift = i % len(variants)
             for variant in variants[shift:] + variants[:shift]:
-                result = run_one(variant, args)
+                if variant in missing:
+                    continue  # failed in an earlier round
+                try:
+                    result = run_one(variant, args)
+                except RuntimeError as e:
+                    # Keep the other variants' rounds; the failure is
+                    # reported in full here, in the table and in the status.
+                    print("round %d %s FAILED: %s" % (i + 1, variant, e), file=sys.stderr,
+                          flush=True)
+                    missing[variant] = "FAILED in round %d: %s" % (
+                        i + 1, str(e).split("\n")[0][:300])
+                    del results[variant]
+                    continue
                 results[variant].append(result)
                 print_run(i + 1, variant, result)
     finally:
@@ -391,7 +406,7 @@ def main():
                        "initrd": args.initrd, "memory_mib": args.memory,
                        "rounds": args.rounds, "seconds": args.seconds, "omit": args.omit,
                        "command": args.command}, f, indent=2)
-    return 0
+    return 1 if any(reason.startswith("FAILED") for reason in missing.values()) else 0
 
 
 if __name__ == "__main__":

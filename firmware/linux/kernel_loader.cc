@@ -29,8 +29,7 @@ Result<LoadedKernel> LoadBzImage(const GuestMemory& mem, std::span<const uint8_t
   const uint64_t run_start = std::max<uint64_t>(pref_address, kBzImageLoadAddress);
   uint64_t run_end = 0;
   if (__builtin_add_overflow(run_start, uint64_t{bz.header.init_size}, &run_end)) {
-    return Error::Invalid("the kernel's pref_address {:#x} is not a usable address",
-                          pref_address);
+    return Error::Invalid("the kernel's pref_address {:#x} is not a usable address", pref_address);
   }
   const uint64_t end = std::max(load_end, run_end);
   if (!mem.Write(GuestAddress(kBzImageLoadAddress), bz.protected_mode) ||
@@ -61,7 +60,8 @@ Result<void> CheckSegmentsAvoid(const ElfKernel& elf, std::span<const BootRegion
 }
 
 Result<LoadedKernel> LoadElf(const GuestMemory& mem, std::span<const uint8_t> image,
-                             std::span<const BootRegion> boot_regions) {
+                             std::span<const BootRegion> boot_regions, KernelFormat format,
+                             const setup_header& header) {
   const ElfKernel elf = TRY(ParseElfKernel(image));
   TRY(CheckSegmentsAvoid(elf, boot_regions));
   for (const ElfSegment& seg : elf.segments) {
@@ -70,15 +70,28 @@ Result<LoadedKernel> LoadElf(const GuestMemory& mem, std::span<const uint8_t> im
     std::memcpy(slice->data(), image.data() + seg.file_offset, seg.file_size);
     std::memset(slice->data() + seg.file_size, 0, seg.memory_size - seg.file_size);
   }
-  return LoadedKernel{KernelFormat::kElf, elf.entry, SyntheticHeader(), elf.end};
+  return LoadedKernel{format, elf.entry, header, elf.end};
 }
 
 }  // namespace
 
 Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image,
                                 std::span<const BootRegion> boot_regions) {
-  if (LooksLikeElf(image)) return LoadElf(mem, image, boot_regions);
+  if (LooksLikeElf(image)) {
+    return LoadElf(mem, image, boot_regions, KernelFormat::kElf, SyntheticHeader());
+  }
   return LoadBzImage(mem, image);
+}
+
+Result<LoadedKernel> LoadDecompressedKernel(const GuestMemory& mem, const setup_header& header,
+                                            std::span<const uint8_t> vmlinux,
+                                            std::span<const BootRegion> boot_regions) {
+  // KASLR_FLAG tells the kernel its in-guest decompressor randomised its
+  // address (and so allows randomising its memory regions too). Nothing
+  // randomised this one; a header that claims otherwise is not believed.
+  setup_header entered = header;
+  entered.loadflags = static_cast<uint8_t>(entered.loadflags & ~KASLR_FLAG);
+  return LoadElf(mem, vmlinux, boot_regions, KernelFormat::kDecompressedBzImage, entered);
 }
 
 Result<KernelFormat> CheckKernelImage(std::span<const uint8_t> image,

@@ -18,7 +18,9 @@ namespace mini_vmm::firmware::linux_boot {
 // Where the protected-mode part of a bzImage goes (boot.rst: 0x100000).
 inline constexpr uint64_t kBzImageLoadAddress = 0x100000;
 
-enum class KernelFormat { kBzImage, kElf };
+// kDecompressedBzImage: a bzImage whose payload the host decompressed
+// (bzimage_payload.h), loaded like an ELF vmlinux with the bzImage's header.
+enum class KernelFormat { kBzImage, kElf, kDecompressedBzImage };
 
 struct LoadedKernel {
   KernelFormat format;
@@ -43,6 +45,16 @@ struct BootRegion {
 // above them; the initrd is placed above the kernel's end.)
 Result<LoadedKernel> LoadKernel(const GuestMemory& mem, std::span<const uint8_t> image,
                                 std::span<const BootRegion> boot_regions = {});
+
+// Loads `vmlinux`, the ELF a bzImage's payload decompressed to
+// (DecompressBzImagePayload), as LoadKernel loads an ELF kernel: its PT_LOAD
+// segments at their physical addresses (checked against `boot_regions` and
+// guest RAM), entered at e_entry (startup_64, in 64-bit mode). The
+// bzImage's setup header goes to boot_params, so the kernel reads its own
+// values (cmdline_size, initrd_addr_max...), not a synthetic header's.
+Result<LoadedKernel> LoadDecompressedKernel(const GuestMemory& mem, const setup_header& header,
+                                            std::span<const uint8_t> vmlinux,
+                                            std::span<const BootRegion> boot_regions = {});
 
 // The checks LoadKernel starts with, without guest memory: for validating
 // a configuration before any VM exists.

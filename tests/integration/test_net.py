@@ -14,6 +14,7 @@ import os
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import unittest
 
@@ -129,9 +130,9 @@ class NetTest(unittest.TestCase):
     def tearDown(self):
         delete_tap()
 
-    def boot(self, command, net="tap=%s,mac=%s" % (TAP, MAC), cpus=1):
+    def boot(self, command, net="tap=%s,mac=%s" % (TAP, MAC), cpus=1, more=()):
         run = vt.run_vmm(vt.boot_args(command=command, cpus=cpus, memory="768M",
-                                      more=["--net", net]), timeout=RUN_TIMEOUT)
+                                      more=["--net", net] + list(more)), timeout=RUN_TIMEOUT)
         self.assertEqual(run.returncode, 0, run)
         self.assertEqual(vt.guest_exit_status(run), 0, run)
         return vt.guest_output(run)
@@ -176,6 +177,36 @@ nc {HOST_IP} 9001 </dev/null | sha256sum
         self.assertIn("rx-0 rx-1 tx-0 tx-1 ", out)
         self.assertIn("%s  -" % hashlib.sha256(data).hexdigest(), out)
         self.assertEqual(sender.outcome(), FILE_BYTES)
+
+    def test_two_queue_pairs_on_pci_each_with_its_msix_vector(self):
+        make_tap(multi_queue=True)
+        data = os.urandom(FILE_BYTES)
+        pinger = Server(9000, host_pings_guest)
+        sender = Server(9001, send_file(data))
+
+        out = self.boot(GUEST_UP + f"""
+grep PCI-MSI /proc/interrupts | grep -c -E 'virtio[0-9]+-input'
+nc {HOST_IP} 9001 </dev/null | sha256sum
+""", net="tap=%s,queues=2,transport=pci" % TAP, cpus=2)
+
+        self.assertEqual(pinger.outcome(), 0, out)
+        self.assertIn("guest-ping=0", out)
+        self.assertIn("2", out)  # input.0 and input.1, one vector each
+        self.assertIn("%s  -" % hashlib.sha256(data).hexdigest(), out)
+        self.assertEqual(sender.outcome(), FILE_BYTES)
+
+    def test_disk_on_pci_and_nic_on_mmio_in_one_guest(self):
+        make_tap()
+        pinger = Server(9000, host_pings_guest)
+        with tempfile.NamedTemporaryFile() as disk:
+            disk.truncate(MIB)
+            disk.flush()
+            out = self.boot(GUEST_UP + "cat /sys/block/vda/size",
+                            more=["--disk", "path=%s,transport=pci" % disk.name])
+
+        self.assertEqual(pinger.outcome(), 0, out)
+        self.assertIn("guest-ping=0", out)
+        self.assertIn("2048", out)
 
     def test_driver_unbind_and_bind_keeps_the_nic_working(self):
         make_tap()

@@ -57,11 +57,11 @@ class Run:
             self.returncode, self.stdout[-4000:], self.stderr[-4000:])
 
 
-def run_vmm(args, timeout=BOOT_TIMEOUT, stdin=subprocess.DEVNULL, prefix=()):
+def run_vmm(args, timeout=BOOT_TIMEOUT, stdin=subprocess.DEVNULL, prefix=(), env=None):
     """Runs mini-vmm with `args` to completion (stdin not a tty); `prefix`
-    is a wrapper command such as setpriv."""
+    is a wrapper command such as setpriv; `env` replaces the environment."""
     proc = subprocess.run(list(prefix) + [VMM] + args, stdin=stdin, capture_output=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
     return Run(proc.returncode, proc.stdout.decode(errors="replace"),
                proc.stderr.decode(errors="replace"))
 

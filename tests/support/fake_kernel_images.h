@@ -79,6 +79,19 @@ inline FakeBzImage ValidBzImage() {
   return bz;
 }
 
+// The valid bzImage with `payload` (a compressed vmlinux, see
+// compress_tool.h LinuxPayload) at kFakePayloadOffset of its protected-mode
+// part.
+inline FakeBzImage BzImageWithPayload(const std::vector<uint8_t>& payload) {
+  FakeBzImage bz = ValidBzImage();
+  bz.protected_mode.resize(kFakePayloadOffset);
+  bz.protected_mode.insert(bz.protected_mode.end(), payload.begin(), payload.end());
+  bz.protected_mode.resize((bz.protected_mode.size() + 15) / 16 * 16);
+  bz.header.syssize = static_cast<uint32_t>(bz.protected_mode.size() / 16);
+  bz.header.payload_length = static_cast<uint32_t>(payload.size());
+  return bz;
+}
+
 // --- ELF vmlinux --------------------------------------------------------------
 
 inline constexpr uint64_t kFakeElfEntry = 0x100'0000;

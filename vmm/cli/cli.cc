@@ -46,12 +46,18 @@ std::string CheckLogLevel(const std::string& text) {
   return "\"" + text + "\" is not a log level (error, warn, info, debug, trace)";
 }
 
+std::string CheckKernelDecompress(const std::string& text) {
+  if (text == "host" || text == "guest") return {};
+  return "\"" + text + "\" is neither host nor guest";
+}
+
 struct RawOptions {
   // Per DeviceKinds() entry, its option's values.
   std::vector<std::vector<std::string>> devices{DeviceKinds().size()};
   std::string memory = "512M";
   std::string cpus = "1";
   std::string log_level = "warn";
+  std::string kernel_decompress = "host";
   bool no_hugepages = false;
 };
 
@@ -60,6 +66,12 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
                  "Linux kernel: a bzImage or an uncompressed ELF vmlinux (required)")
       ->type_name("PATH");
   run.add_option("--initrd", config.initrd_path, "initramfs or initrd image")->type_name("PATH");
+  run.add_option("--kernel-decompress", raw.kernel_decompress,
+                 "who decompresses a bzImage: host (mini-vmm, cached; no KASLR) or guest (the "
+                 "kernel's own decompressor; KASLR)")
+      ->type_name("host|guest")
+      ->check(CLI::Validator(CheckKernelDecompress, ""))
+      ->capture_default_str();
   run.add_option("--cmdline", config.cmdline, "kernel command line")
       ->type_name("TEXT")
       ->capture_default_str();
@@ -109,6 +121,8 @@ void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
   config.memory_backing = memory.backing;
   config.cpus = static_cast<uint32_t>(std::stoul(raw.cpus));
   config.hugepages = !raw.no_hugepages;
+  config.kernel_decompress =
+      raw.kernel_decompress == "guest" ? KernelDecompress::kGuest : KernelDecompress::kHost;
   log::ParseLevel(raw.log_level, &config.log_level);
 }
 

@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/platform/layout.h"
 #include "firmware/linux/boot_params.h"
+#include "firmware/linux/bzimage_payload.h"
 #include "firmware/linux/kernel_loader.h"
 #include "vmm/base/mapped_file.h"
 #include "vmm/base/unique_fd.h"
@@ -80,13 +81,20 @@ Result<void> CheckCmdline(const std::string& cmdline, std::span<const uint8_t> k
 Result<void> ValidateConfig(const VmConfig& config) {
   {
     MappedFile kernel = TRY(MappedFile::Open(config.kernel_path, "kernel image"));
-    if (auto format =
-            firmware::linux_boot::CheckKernelImage(kernel.bytes(), BootStructureRegions());
-        !format.ok()) {
+    auto format = firmware::linux_boot::CheckKernelImage(kernel.bytes(), BootStructureRegions());
+    if (!format.ok()) {
       return Error::Invalid("kernel image \"{}\": {}", config.kernel_path,
                             format.error().ToString());
     }
     TRY(CheckCmdline(config.cmdline, kernel.bytes()));
+    if (*format == firmware::linux_boot::KernelFormat::kBzImage &&
+        config.kernel_decompress == KernelDecompress::kHost) {
+      const auto bz = TRY(firmware::linux_boot::ParseBzImage(kernel.bytes()));
+      if (auto payload = firmware::linux_boot::CheckPayloadFormat(bz); !payload.ok()) {
+        return Error::Invalid("kernel image \"{}\": {}", config.kernel_path,
+                              payload.error().ToString());
+      }
+    }
   }
   if (config.initrd_path) TRY(CheckReadableFile(*config.initrd_path, "initrd"));
   if (config.memory_bytes < kMinMemory) {

@@ -13,7 +13,9 @@
 #include "firmware/mp/mptable.h"
 #include "vmm/base/log.h"
 #include "vmm/base/mapped_file.h"
-#include "vmm/config/boot_regions.h"
+#include "vmm/base/sha256.h"
+#include "vmm/image_cache/image_cache.h"
+#include "vmm/machine/kernel_image.h"
 
 namespace mini_vmm {
 namespace {
@@ -82,12 +84,12 @@ Result<BootEntry> SetUpLinuxBoot(const GuestMemory& mem, const VmConfig& config,
   TRY(x86::WriteResetFirmware(mem));
   const uint64_t rsdp = TRY(WritePlatformTables(mem, platform));
 
-  lb::LoadedKernel kernel;
-  {
-    // Scoped: the kernel file is unmapped as soon as it is copied.
-    MappedFile file = TRY(MappedFile::Open(config.kernel_path, "kernel image"));
-    kernel = TRY(lb::LoadKernel(mem, file.bytes(), BootStructureRegions()));
-  }
+  KernelLoadOptions load_options;
+  load_options.decompress = config.kernel_decompress;
+  load_options.cache_directory = image_cache::DefaultCacheDirectory();
+  load_options.fast_hashing = Sha256::HardwareAccelerated();
+  const lb::LoadedKernel kernel =
+      TRY(LoadKernelImage(mem, config.kernel_path, load_options)).kernel;
   const Initrd initrd = TRY(LoadInitrd(mem, config, kernel));
   TRY(lb::WriteCmdline(mem, {GuestAddress(x86::kCmdlineAddress), x86::kCmdlineAreaSize},
                        platform.cmdline, lb::CmdlineLimit(kernel.header)));

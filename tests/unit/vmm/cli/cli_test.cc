@@ -33,7 +33,8 @@ constexpr const char* kHint = " (see mini-vmm run --help)\n";
 TEST_CASE("A full run command line becomes a VmConfig") {
   Parsed p = Parse({"run", "--kernel", "bzImage", "--initrd", "initrd.img", "--cmdline",
                     "console=ttyS0 quiet", "--cpus", "2", "--memory", "1G", "--no-hugepages",
-                    "--boot-timer", "--log-level", "debug", "--kvm-device", "/tmp/kvm"});
+                    "--boot-timer", "--log-level", "debug", "--kvm-device", "/tmp/kvm",
+                    "--kernel-decompress", "guest"});
 
   REQUIRE(p.result.run);
   CHECK(p.out.empty());
@@ -48,6 +49,7 @@ TEST_CASE("A full run command line becomes a VmConfig") {
   CHECK(c.boot_timer);
   CHECK(c.log_level == LogLevel::kDebug);
   CHECK(c.kvm_path == "/tmp/kvm");
+  CHECK(c.kernel_decompress == KernelDecompress::kGuest);
 }
 
 TEST_CASE("A run command line with only --kernel gets the documented defaults") {
@@ -64,6 +66,7 @@ TEST_CASE("A run command line with only --kernel gets the documented defaults") 
   CHECK_FALSE(c.boot_timer);
   CHECK(c.log_level == LogLevel::kWarn);
   CHECK(c.kvm_path == "/dev/kvm");
+  CHECK(c.kernel_decompress == KernelDecompress::kHost);
 }
 
 TEST_CASE("The vCPU count may be the maximum of 254") {
@@ -195,6 +198,21 @@ TEST_CASE("BadLogLevel: --log-level bogus is a usage error listing the levels") 
   CHECK(p.err == std::string("mini-vmm: --log-level: \"bogus\" is not a log level (error, warn, "
                              "info, debug, trace)") +
                      kHint);
+}
+
+TEST_CASE("The option --kernel-decompress=host is accepted in the = form") {
+  Parsed p = Parse({"run", "--kernel", "k", "--kernel-decompress=host"});
+  REQUIRE(p.result.run);
+  CHECK(p.result.config.kernel_decompress == KernelDecompress::kHost);
+}
+
+TEST_CASE("BadKernelDecompress: --kernel-decompress bogus is a usage error naming the choices") {
+  Parsed p = Parse({"run", "--kernel", "k", "--kernel-decompress", "bogus"});
+
+  CHECK_FALSE(p.result.run);
+  CHECK(p.result.exit_code == kExitUsage);
+  CHECK(p.err ==
+        std::string("mini-vmm: --kernel-decompress: \"bogus\" is neither host nor guest") + kHint);
 }
 
 }  // namespace

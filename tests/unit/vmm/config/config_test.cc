@@ -82,6 +82,19 @@ TEST_CASE("ValidateConfig: accepts a valid kernel", "[config]") {
   CHECK(ValidationError(ConfigWithKernel(dir)) == "");
 }
 
+TEST_CASE("ValidateConfig: BzImagePayloadUnknownToHost, refused before the VM", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.kernel_path =
+      dir.File("bzImage", testing::BzImageWithPayload(std::vector<uint8_t>(64, 0xab)).Build());
+  CHECK(ValidationError(config) ==
+        "kernel image \"" + config.kernel_path +
+            "\": the bzImage's payload is in no compression format mini-vmm knows; boot it with "
+            "--kernel-decompress=guest");
+  config.kernel_decompress = KernelDecompress::kGuest;
+  CHECK(ValidationError(config).empty());
+}
+
 TEST_CASE("ValidateConfig: KernelIsFifo", "[config]") {
   TempDir dir;
   VmConfig config = ConfigWithKernel(dir);

@@ -2,8 +2,10 @@
 leaves it): ping both ways, 64 MiB each way with matching sha256 (the
 guest sends back what it received), two queue
 pairs, a driver unbind/bind, and bad --net input (missing tap, busy tap,
-bad MAC, queues out of range, not multiqueue) refused with one sentence and
-exit status 2 before any VM exists.
+bad MAC, queues out of range, not multiqueue, a bad vhost= value) refused
+with one sentence and exit status 2 before any VM exists. The same cases
+again with vhost=on: the kernel's vhost-net moves the frames (L1 loads
+vhost_net), and vhost=auto says which data path it took.
 
 The host side is this process: TCP servers on the tap's address, and
 busybox ping (the host root has no iputils)."""
@@ -126,13 +128,17 @@ echo up | nc {HOST_IP} 9000
 
 
 class NetTest(unittest.TestCase):
+    # Appended to every --net value: the userspace data path here, vhost-net
+    # in VhostNetTest.
+    NET_EXTRA = ""
 
     def tearDown(self):
         delete_tap()
 
-    def boot(self, command, net="tap=%s,mac=%s" % (TAP, MAC), cpus=1, more=()):
-        run = vt.run_vmm(vt.boot_args(command=command, cpus=cpus, memory="768M",
-                                      more=["--net", net] + list(more)), timeout=RUN_TIMEOUT)
+    def boot(self, command, net="tap=%s,mac=%s" % (TAP, MAC), cpus=1, more=(), extra=""):
+        run = vt.run_vmm(vt.boot_args(command=command, cpus=cpus, memory="768M", extra=extra,
+                                      more=["--net", net + self.NET_EXTRA] + list(more)),
+                         timeout=RUN_TIMEOUT)
         self.assertEqual(run.returncode, 0, run)
         self.assertEqual(vt.guest_exit_status(run), 0, run)
         return vt.guest_output(run)
@@ -208,6 +214,18 @@ nc {HOST_IP} 9001 </dev/null | sha256sum
         self.assertIn("guest-ping=0", out)
         self.assertIn("2048", out)
 
+    def test_pci_with_intx(self):
+        make_tap()
+        pinger = Server(9000, host_pings_guest)
+
+        out = self.boot(GUEST_UP + "grep virtio0 /proc/interrupts | grep -c IO-APIC\n",
+                        net="tap=%s,transport=pci" % TAP, extra="pci=nomsi")
+
+        self.assertEqual(pinger.outcome(), 0, out)
+        self.assertIn("guest-ping=0", out)
+        self.assertIn("host-ping=0", out)
+        self.assertEqual(out[-1], "1", out)
+
     def test_driver_unbind_and_bind_keeps_the_nic_working(self):
         make_tap()
         pinger = Server(9000, host_pings_guest)
@@ -222,6 +240,28 @@ echo $dev > /sys/bus/virtio/drivers/virtio_net/bind
         self.assertEqual(pinger.outcome(), 0, out)
         self.assertIn("guest-ping=0", out)
         self.assertIn("host-ping=0", out)
+
+
+class VhostNetTest(NetTest):
+    """Every NetTest case with the queue pairs in the kernel's vhost-net."""
+    NET_EXTRA = ",vhost=on"
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists("/dev/vhost-net"):
+            raise AssertionError("no /dev/vhost-net: the L1 kernel needs the vhost_net module")
+
+    def test_auto_says_it_chose_vhost_net(self):
+        make_tap()
+        pinger = Server(9000, host_pings_guest)
+        run = vt.run_vmm(vt.boot_args(command=GUEST_UP, memory="768M",
+                                      more=["--net", "tap=%s,vhost=auto" % TAP,
+                                            "--log-level", "info"]), timeout=RUN_TIMEOUT)
+        out = vt.guest_output(run)
+        self.assertEqual(run.returncode, 0, run)
+        self.assertEqual(pinger.outcome(), 0, out)
+        self.assertIn("guest-ping=0", out)
+        self.assertIn("vhost=auto: the kernel's vhost-net moves the frames", run.stderr)
 
 
 class BadNetInputTest(unittest.TestCase):
@@ -269,9 +309,13 @@ class BadNetInputTest(unittest.TestCase):
         make_tap()
         self.assert_refused("tap=%s,queues=2" % TAP, "not multiqueue")
 
+    def test_bad_vhost_value(self):
+        make_tap()
+        self.assert_refused("tap=%s,vhost=maybe" % TAP, "vhost=maybe", "on, off, auto")
+
     def test_unknown_key(self):
         make_tap()
-        self.assert_refused("tap=%s,vhost=on" % TAP, "unknown key", "vhost")
+        self.assert_refused("tap=%s,vhostnet=on" % TAP, "unknown key", "vhostnet")
 
 
 if __name__ == "__main__":

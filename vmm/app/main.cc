@@ -7,6 +7,7 @@
 
 #include "vmm/base/log.h"
 #include "vmm/cli/cli.h"
+#include "vmm/gdb/server.h"
 #include "vmm/machine/machine.h"
 #include "vmm/runtime/process_signals.h"
 
@@ -51,13 +52,23 @@ int CheckConfig(const mini_vmm::VmConfig& config) {
 
 int RunVm(const mini_vmm::VmConfig& config) {
   if (const int status = CheckConfig(config); status != cli::kExitOk) return status;
+  // Bound before the VM is built: a port in use is the user's to fix.
+  std::unique_ptr<mini_vmm::gdb::GdbServer> gdb;
+  if (config.gdb) {
+    auto listening = mini_vmm::gdb::GdbServer::Listen(*config.gdb);
+    if (!listening.ok()) {
+      std::cerr << "mini-vmm: " << listening.error().ToString() << "\n";
+      return cli::kExitUsage;
+    }
+    gdb = std::move(*listening);
+  }
   // Anything that fails once building the VM starts is a failure of the run.
   auto machine = mini_vmm::Machine::Create(config);
   if (!machine.ok()) {
     std::cerr << "mini-vmm: " << machine.error().ToString() << "\n";
     return cli::kExitGuestFailed;
   }
-  auto stopped = (*machine)->Run();
+  auto stopped = (*machine)->Run(gdb.get());
   if (!stopped.ok()) {
     std::cerr << "mini-vmm: " << stopped.error().ToString() << "\n";
     return cli::kExitGuestFailed;

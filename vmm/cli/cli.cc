@@ -6,6 +6,7 @@
 #include "vmm/cli/memory_option.h"
 #include "vmm/cli/size.h"
 #include "vmm/config/device_kinds.h"
+#include "vmm/gdb/listen_address.h"
 
 namespace mini_vmm::cli {
 namespace {
@@ -51,6 +52,11 @@ std::string CheckKernelDecompress(const std::string& text) {
   return "\"" + text + "\" is neither host nor guest";
 }
 
+std::string CheckGdbAddress(const std::string& text) {
+  auto address = gdb::ParseListenAddress(text);
+  return address.ok() ? std::string() : address.error().ToString();
+}
+
 struct RawOptions {
   // Per DeviceKinds() entry, its option's values.
   std::vector<std::vector<std::string>> devices{DeviceKinds().size()};
@@ -59,6 +65,7 @@ struct RawOptions {
   std::string log_level = "warn";
   std::string kernel_decompress = "host";
   bool no_hugepages = false;
+  std::string gdb;
 };
 
 void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
@@ -105,6 +112,14 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
             },
             ""));
   }
+  CLI::Option* gdb =
+      run.add_option("--gdb", raw.gdb,
+                     "serve gdb's remote protocol on [ADDRESS:]PORT (default address 127.0.0.1)")
+          ->type_name("ADDR:PORT")
+          ->check(CLI::Validator(CheckGdbAddress, ""));
+  run.add_flag("--gdb-wait", config.gdb_wait,
+               "hold every vCPU before its first instruction until gdb continues")
+      ->needs(gdb);
   run.add_option("--kvm-device", config.kvm_path, "KVM device node")
       ->type_name("PATH")
       ->capture_default_str();
@@ -124,6 +139,7 @@ void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
   config.kernel_decompress =
       raw.kernel_decompress == "guest" ? KernelDecompress::kGuest : KernelDecompress::kHost;
   log::ParseLevel(raw.log_level, &config.log_level);
+  if (!raw.gdb.empty()) config.gdb = *gdb::ParseListenAddress(raw.gdb);
 }
 
 }  // namespace

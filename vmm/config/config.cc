@@ -132,6 +132,10 @@ uint64_t OpenFilesNeeded(const VmConfig& config) {
     const uint64_t transport = device.transport == VirtioTransport::kPci ? 2 : 1;
     needed += transport * device.kind->OpenFiles(*device.options);
   }
+  // The GDB stub: listening socket, one client (a second is accepted only
+  // to be closed), its epoll, the stop mailbox and shutdown eventfds.
+  constexpr uint64_t kGdbStub = 6;
+  if (config.gdb) needed += kGdbStub;
   return needed;
 }
 

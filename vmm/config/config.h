@@ -10,6 +10,7 @@
 #include "vmm/base/log.h"
 #include "vmm/base/result.h"
 #include "vmm/config/device_kinds.h"
+#include "vmm/gdb/listen_address.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace mini_vmm {
@@ -38,6 +39,11 @@ struct VmConfig {
   // virtio devices (--disk, ...), by kind in DeviceKinds() order, then in
   // the order given (the guest sees vda, vdb, ... in that order).
   std::vector<DeviceRequest> devices;
+  // --gdb [ADDRESS:]PORT: serve the GDB remote protocol there.
+  std::optional<gdb::ListenAddress> gdb;
+  // --gdb-wait: hold every vCPU before its first instruction until gdb
+  // resumes the guest (needs --gdb).
+  bool gdb_wait = false;
 };
 
 // Checks everything that can be checked before creating the VM: the files

@@ -64,6 +64,9 @@ Result<kvm_sregs> Vcpu::GetSregs() const {
 Result<void> Vcpu::SetSregs(const kvm_sregs& sregs) {
   return SetState(fd_.get(), KVM_SET_SREGS, sregs, "special registers", id_);
 }
+Result<kvm_fpu> Vcpu::GetFpu() const {
+  return GetState<kvm_fpu>(fd_.get(), KVM_GET_FPU, "FPU state", id_);
+}
 Result<void> Vcpu::SetFpu(const kvm_fpu& fpu) {
   return SetState(fd_.get(), KVM_SET_FPU, fpu, "FPU state", id_);
 }

@@ -44,6 +44,7 @@ class Vcpu {
   Result<void> SetRegs(const kvm_regs& regs);
   Result<kvm_sregs> GetSregs() const;
   Result<void> SetSregs(const kvm_sregs& sregs);
+  Result<kvm_fpu> GetFpu() const;
   Result<void> SetFpu(const kvm_fpu& fpu);
   Result<kvm_lapic_state> GetLapic() const;
   Result<void> SetLapic(const kvm_lapic_state& lapic);

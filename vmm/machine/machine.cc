@@ -22,6 +22,9 @@
 #include "vmm/machine/boot_setup.h"
 #include "vmm/runtime/process_signals.h"
 #include "vmm/runtime/vcpu_runner.h"
+#include "vmm/gdb/kvm/kvm_target.h"
+#include "vmm/gdb/server.h"
+#include "vmm/gdb/stop_mailbox.h"
 
 namespace mini_vmm {
 namespace {
@@ -188,7 +191,7 @@ void Machine::ReportRamResidency() const {
            resident == 0 ? 0 : residency->huge_bytes * 100 / resident);
 }
 
-Result<StopReason> Machine::Run() {
+Result<StopReason> Machine::Run(gdb::GdbServer* gdb) {
   UniqueFd signals = TRY(BlockTerminationSignals());
   console::RawTerminal terminal = TRY(console::RawTerminal::Enter(STDIN_FILENO));
   EventLoop loop = TRY(EventLoop::Create());
@@ -205,12 +208,34 @@ Result<StopReason> Machine::Run() {
   // Building the VM (parsing, ACPI and boot tables, loading images) left
   // free heap pages behind; give them back before the VM settles in.
   ::malloc_trim(0);
-  VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_});
+  // The GDB stub's target; debug exits reach it on the vCPU threads.
+  std::optional<gdb::StopMailbox> gdb_stops;
+  std::optional<gdb::KvmTarget> gdb_target;
+  std::function<void(uint32_t, const kvm::DebugExit&)> on_debug;
+  if (gdb != nullptr) {
+    gdb_stops.emplace(TRY(EventFd::Create()));
+    gdb_target.emplace(vcpus_, memory_, stop_, *gdb_stops);
+    on_debug = [&gdb_target](uint32_t vcpu, const kvm::DebugExit& exit) {
+      gdb_target->OnDebugExit(vcpu, exit);
+    };
+  }
+  VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_, on_debug});
+  if (gdb_target) gdb_target->SetRunner(runner);
   TRY(console_output_.Start());
   std::vector<std::unique_ptr<RunnableVcpu>> runnable;
   for (kvm::Vcpu& vcpu : vcpus_) runnable.push_back(std::make_unique<KvmVcpu>(vcpu));
-  TRY(runner.Start(std::move(runnable)));
+  TRY(runner.Start(std::move(runnable), gdb != nullptr && config_.gdb_wait));
+  if (gdb != nullptr) {
+    TRY(gdb->Start(*gdb_target, *gdb_stops));
+    if (config_.gdb_wait) {
+      LOG_WARN("gdb: the guest waits for gdb on {}", gdb->address().ToString());
+    }
+  }
   Result<void> served = loop.Run();
+  if (gdb != nullptr) {
+    runner.ReleasePaused();  // A stub blocked in PauseAll() returns ...
+    gdb->Stop();             // ... so its thread can be joined.
+  }
   runner.StopAll();
   ReportDroppedOutput(console_output_.Stop());
   ReportRamResidency();

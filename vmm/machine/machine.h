@@ -35,6 +35,10 @@
 
 namespace mini_vmm {
 
+namespace gdb {
+class GdbServer;
+}
+
 class Machine {
  public:
   // `config` must have passed ValidateConfig().
@@ -49,7 +53,10 @@ class Machine {
   // Stops every device (threads joined) before any member goes.
   ~Machine();
 
-  Result<StopReason> Run();
+  // With `gdb` (listening, owned by the caller), the GDB stub serves the
+  // guest while it runs, and config.gdb_wait holds the vCPUs until gdb
+  // resumes them.
+  Result<StopReason> Run(gdb::GdbServer* gdb = nullptr);
   std::string stop_detail() const { return stop_.detail(); }
 
  private:

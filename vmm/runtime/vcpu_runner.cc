@@ -54,12 +54,16 @@ class PeriodicKick {
 
 }  // namespace
 
-Result<void> VcpuRunner::Start(std::vector<std::unique_ptr<RunnableVcpu>> vcpus) {
+Result<void> VcpuRunner::Start(std::vector<std::unique_ptr<RunnableVcpu>> vcpus,
+                               bool start_paused) {
   VMM_CHECK(threads_.empty());
   for (size_t i = 0; i < vcpus.size(); ++i) VMM_CHECK(vcpus[i]->id() == i);
   TRY(InstallThreadKickHandler());
   num_parked_flags_ = vcpus.size();
   gate_ = std::make_unique<PauseGate>(vcpus.size());
+  if (start_paused) {
+    for (size_t i = 0; i < vcpus.size(); ++i) gate_->RequestPause(i);
+  }
   parked_ = std::make_unique<std::atomic<bool>[]>(num_parked_flags_);
   vcpus_ = std::move(vcpus);
   threads_.reserve(vcpus_.size());
@@ -118,6 +122,16 @@ void VcpuRunner::ResumeAll() {
   for (size_t i = 0; i < threads_.size(); ++i) Resume(i);
 }
 
+void VcpuRunner::RequestPause(size_t index) {
+  VMM_CHECK(gate_ != nullptr && index < threads_.size());
+  gate_->RequestPause(index);
+  Kick(index);
+}
+
+void VcpuRunner::ReleasePaused() noexcept {
+  if (gate_) gate_->Close();
+}
+
 void VcpuRunner::Loop(RunnableVcpu& vcpu) noexcept {
   const std::string name = "vcpu" + std::to_string(vcpu.id());
   ::pthread_setname_np(::pthread_self(), name.c_str());
@@ -152,9 +166,8 @@ void VcpuRunner::Loop(RunnableVcpu& vcpu) noexcept {
         }
         break;
       case ExitAction::kCrash:
-        env_.stop.Request(StopReason::kCrash,
-                          Format("vCPU {}: {}\n{}", vcpu.id(), outcome.reason,
-                                 vcpu.Describe(env_.memory)));
+        env_.stop.Request(StopReason::kCrash, Format("vCPU {}: {}\n{}", vcpu.id(), outcome.reason,
+                                                     vcpu.Describe(env_.memory)));
         break;
     }
   }

@@ -54,8 +54,10 @@ class VcpuRunner {
   VcpuRunner(const VcpuRunner&) = delete;
   VcpuRunner& operator=(const VcpuRunner&) = delete;
 
-  // Starts a thread per vCPU. `vcpus[i].id()` must be i.
-  Result<void> Start(std::vector<std::unique_ptr<RunnableVcpu>> vcpus);
+  // Starts a thread per vCPU. `vcpus[i].id()` must be i. With
+  // `start_paused`, every vCPU is held before its first KVM_RUN until
+  // Resume() (the GDB stub's --gdb-wait).
+  Result<void> Start(std::vector<std::unique_ptr<RunnableVcpu>> vcpus, bool start_paused = false);
   // Kicks every vCPU out of the guest and joins the threads. Idempotent.
   void StopAll() noexcept;
 
@@ -66,6 +68,14 @@ class VcpuRunner {
   void PauseAll();
   void Resume(size_t index);
   void ResumeAll();
+  // Asks vCPU `index` to pause without waiting: from its own thread (in
+  // on_debug) it parks as soon as the handler returns. Any thread.
+  void RequestPause(size_t index);
+  // Releases every paused vCPU for good and makes later pauses return at
+  // once, so a thread blocked in PauseAll() (the GDB stub's) can finish
+  // while the VM stops. Call before StopAll() when such a thread exists.
+  // Thread-safe.
+  void ReleasePaused() noexcept;
 
  private:
   void Loop(RunnableVcpu& vcpu) noexcept;

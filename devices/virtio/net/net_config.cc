@@ -41,6 +41,13 @@ int HexDigit(char c) {
   return -1;
 }
 
+Result<VhostMode> ParseVhostMode(std::string_view value) {
+  if (value == "off") return VhostMode::kOff;
+  if (value == "on") return VhostMode::kOn;
+  if (value == "auto") return VhostMode::kAuto;
+  return Error::Invalid("vhost={} is not one of on, off, auto", value);
+}
+
 Result<void> ApplyKey(std::string_view key, std::string_view value, NetConfig& net) {
   if (key == "tap") {
     TRY(CheckTapName(value));
@@ -49,8 +56,10 @@ Result<void> ApplyKey(std::string_view key, std::string_view value, NetConfig& n
     net.mac = TRY(ParseMac(value));
   } else if (key == "queues") {
     net.queue_pairs = TRY(ParseQueuePairs(value));
+  } else if (key == "vhost") {
+    net.vhost = TRY(ParseVhostMode(value));
   } else {
-    return Error::Invalid("unknown key \"{}\" (known: tap, mac, queues)", key);
+    return Error::Invalid("unknown key \"{}\" (known: tap, mac, queues, vhost)", key);
   }
   return {};
 }

@@ -1,4 +1,4 @@
-// `--net tap=NAME[,mac=52:54:00:12:34:56][,queues=N]`: one virtio-net
+// `--net tap=NAME[,mac=52:54:00:12:34:56][,queues=N][,vhost=on|off|auto]`: one virtio-net
 // device on a host tap, as the user configures it (the device owns its
 // options; the CLI only passes the text on).
 #pragma once
@@ -23,10 +23,16 @@ inline constexpr uint16_t kMaxQueuePairs = 16;
 
 using MacAddress = std::array<uint8_t, 6>;
 
+// Who moves the frames: mini-vmm's I/O threads (off, the default), the
+// kernel's vhost-net (on: an error if /dev/vhost-net does not open), or
+// vhost-net when it opens and mini-vmm otherwise (auto, logged at info).
+enum class VhostMode { kOff, kOn, kAuto };
+
 struct NetConfig {
   std::string tap;                // Host interface name, < IFNAMSIZ bytes.
   std::optional<MacAddress> mac;  // nullopt: a random locally administered one.
   uint16_t queue_pairs = 1;       // 1..kMaxQueuePairs
+  VhostMode vhost = VhostMode::kOff;
 };
 
 // Parses one --net value; errors are one sentence naming the bad part.

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "devices/virtio/net/frame.h"
+#include "devices/virtio/vhost/features.h"
 #include "devices/virtio/virtio_ring.h"
 #include "vmm/base/check.h"
 #include "vmm/base/log.h"
@@ -53,14 +54,24 @@ Result<std::shared_ptr<NetDevice>> NetDevice::Create(std::unique_ptr<Tap> tap,
   // Until the driver asks for more pairs (VQ_PAIRS_SET), the kernel steers
   // every frame to queue 0, the only one served (§5.1.6.5.5).
   for (uint16_t q = 1; q < options.queue_pairs; ++q) TRY(tap->SetQueueEnabled(q, false));
-  return std::make_shared<NetDevice>(std::move(tap), std::move(options));
+  std::unique_ptr<VhostDataPath> vhost;
+  if (!options.vhost.empty()) {
+    VMM_CHECK(options.vhost.size() == options.queue_pairs);
+    vhost = TRY(VhostDataPath::Create(options.name, std::move(options.vhost)));
+  }
+  return std::make_shared<NetDevice>(std::move(tap), std::move(options), std::move(vhost));
 }
 
-NetDevice::NetDevice(std::unique_ptr<Tap> tap, NetDeviceOptions options)
+NetDevice::NetDevice(std::unique_ptr<Tap> tap, NetDeviceOptions options,
+                     std::unique_ptr<VhostDataPath> vhost)
     : tap_(std::move(tap)),
       name_(std::move(options.name)),
       max_pairs_(options.queue_pairs),
-      features_(Features(options.queue_pairs)) {
+      // With vhost, only the ring features the kernel implements.
+      features_(
+          vhost ? vhost::OfferableWithVhost(Features(options.queue_pairs), vhost->vhost_features())
+                : Features(options.queue_pairs)),
+      vhost_(std::move(vhost)) {
   queue_max_sizes_.assign(2 * size_t{max_pairs_}, kQueueSize);
   queue_max_sizes_.push_back(kControlQueueSize);
   std::memcpy(config_.mac, options.mac.data(), sizeof(config_.mac));
@@ -115,8 +126,27 @@ NetWorker::Session NetDevice::MakeSession(const ActivateContext& context, uint16
                             .control = std::nullopt};
 }
 
+std::optional<NetWorker::Control> NetDevice::MakeControl(const ActivateContext& context,
+                                                         uint16_t pairs) {
+  const auto negotiated = [&](unsigned f) { return (context.driver_features & Bit(f)) != 0; };
+  const size_t control = 2 * size_t{pairs};
+  if (!negotiated(VIRTIO_NET_F_CTRL_VQ) || !context.queues[control].active()) return std::nullopt;
+  return NetWorker::Control{.queue = context.queues[control],
+                            .kick = context.queue_events[control],
+                            .queue_index = static_cast<uint16_t>(control),
+                            .context = {.mq = negotiated(VIRTIO_NET_F_MQ), .max_pairs = max_pairs_},
+                            .set_pairs = [this](uint16_t n) {
+                              if (vhost_) {
+                                SetActiveVhostPairs(n);
+                              } else {
+                                SetActivePairs(n);
+                              }
+                            }};
+}
+
 Result<void> NetDevice::Activate(const ActivateContext& context) {
   VMM_CHECK(workers_.empty());  // The transport resets before activating again.
+  VMM_CHECK(!vhost_ || !vhost_->running());
   VMM_CHECK(context.queues.size() == queue_max_sizes_.size() &&
             context.queue_events.size() == queue_max_sizes_.size());
   const auto negotiated = [&](unsigned f) { return (context.driver_features & Bit(f)) != 0; };
@@ -126,19 +156,16 @@ Result<void> NetDevice::Activate(const ActivateContext& context) {
   const size_t header_bytes = HeaderBytes(context.driver_features);
   TRY(ConfigureTap(context.driver_features));
   active_pairs_.store(1, std::memory_order_relaxed);
+  if (vhost_) {
+    return vhost_->Start(context, *tap_, pairs, MakeControl(context, pairs), counters_);
+  }
 
   std::vector<std::unique_ptr<NetWorker>> workers;
   for (uint16_t pair = 0; pair < pairs; ++pair) {
     NetWorker::Session session =
         MakeSession(context, pair, header_bytes, negotiated(VIRTIO_NET_F_MRG_RXBUF));
-    const size_t control = 2 * size_t{pairs};
-    if (pair == 0 && negotiated(VIRTIO_NET_F_CTRL_VQ) && context.queues[control].active()) {
-      session.control.emplace(NetWorker::Control{
-          .queue = context.queues[control],
-          .kick = context.queue_events[control],
-          .queue_index = static_cast<uint16_t>(control),
-          .context = {.mq = negotiated(VIRTIO_NET_F_MQ), .max_pairs = max_pairs_},
-          .set_pairs = [this](uint16_t n) { SetActivePairs(n); }});
+    if (pair == 0) {
+      if (auto control = MakeControl(context, pairs)) session.control.emplace(std::move(*control));
     }
     workers.push_back(TRY(NetWorker::Create(std::move(session), counters_)));
   }
@@ -160,7 +187,19 @@ void NetDevice::SetActivePairs(uint16_t pairs) {
   for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->SetRxEnabled(i < pairs);
 }
 
+void NetDevice::SetActiveVhostPairs(uint16_t pairs) {
+  active_pairs_.store(pairs, std::memory_order_relaxed);
+  // Frames for a pair the driver does not use would sit unread; vhost keeps
+  // its rings either way and simply sees no frames on a detached queue.
+  for (uint16_t q = 0; q < max_pairs_; ++q) {
+    if (auto set = tap_->SetQueueEnabled(q, q < pairs); !set.ok()) {
+      LOG_WARN_RATELIMITED("{}: {}", name_, set.error().ToString());
+    }
+  }
+}
+
 void NetDevice::Reset() {
+  if (vhost_) vhost_->Stop();
   // Every thread stops before any worker goes: pair 0's thread may be
   // calling into the others (SetActivePairs).
   for (auto& worker : workers_) worker->Stop();

@@ -6,6 +6,7 @@
 
 #include "devices/virtio/net/host_tap.h"
 #include "devices/virtio/net/net_device.h"
+#include "devices/virtio/vhost/vhost_kernel.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::net {
@@ -28,12 +29,34 @@ MacAddress RandomMac() {
   return mac;
 }
 
+// One /dev/vhost-net instance per queue pair, or none for the userspace
+// data path. vhost=on fails if any does not open (Validate checked it);
+// vhost=auto falls back, and says which path it took.
+Result<std::vector<std::unique_ptr<vhost::VhostBackend>>> OpenVhost(const NetConfig& net,
+                                                                    const std::string& name) {
+  std::vector<std::unique_ptr<vhost::VhostBackend>> backends;
+  if (net.vhost == VhostMode::kOff) return backends;
+  for (uint16_t pair = 0; pair < net.queue_pairs; ++pair) {
+    auto opened = vhost::VhostKernel::Open(vhost::kVhostNetPath);
+    if (!opened.ok()) {
+      if (net.vhost == VhostMode::kOn) return std::move(opened).error();
+      LOG_INFO("{}: vhost=auto: {}; mini-vmm moves the frames", name, opened.error().ToString());
+      return std::vector<std::unique_ptr<vhost::VhostBackend>>{};
+    }
+    backends.push_back(std::move(opened).value());
+  }
+  if (net.vhost == VhostMode::kAuto) {
+    LOG_INFO("{}: vhost=auto: the kernel's vhost-net moves the frames", name);
+  }
+  return backends;
+}
+
 class Kind final : public DeviceKind {
  public:
   std::string_view option() const override { return "net"; }
   std::string_view help() const override {
     return "a virtio-net NIC on an existing host tap: tap=NAME[,mac=52:54:00:12:34:56]"
-           "[,queues=N]; repeat for more";
+           "[,queues=N][,vhost=on|off|auto]; repeat for more";
   }
 
   Result<std::unique_ptr<DeviceOptions>> Parse(std::string_view text) const override {
@@ -54,6 +77,7 @@ class Kind final : public DeviceKind {
     }
     for (const DeviceOptions* options : instances) {
       const NetConfig& net = ConfigOf(*options);
+      if (net.vhost == VhostMode::kOn) TRY(vhost::CheckVhostNet(vhost::kVhostNetPath));
       TRY(CheckHostTap(kSysfsNet, net.tap, net.queue_pairs));
       // Attaching is the only true test of "busy" and "no permission"; the
       // queues are let go at once and attached again by Create.
@@ -65,8 +89,13 @@ class Kind final : public DeviceKind {
   // Per pair: the tap queue, the I/O thread's epoll, stop and wake
   // eventfds, two doorbells; then the control doorbell, the interrupt and
   // margin.
+  // With vhost, per pair also: /dev/vhost-net, the watcher's epoll and
+  // stop eventfd, two call and two error eventfds; and the control
+  // thread's epoll and stop eventfd.
   uint64_t OpenFiles(const DeviceOptions& options) const override {
-    return 6 * uint64_t{ConfigOf(options).queue_pairs} + 4;
+    const NetConfig& net = ConfigOf(options);
+    const uint64_t vhost = net.vhost == VhostMode::kOff ? 0 : 7 * uint64_t{net.queue_pairs} + 2;
+    return 6 * uint64_t{net.queue_pairs} + 4 + vhost;
   }
 
   Result<std::shared_ptr<VirtioDevice>> Create(const DeviceOptions& options,
@@ -76,8 +105,10 @@ class Kind final : public DeviceKind {
     const std::string name = "virtio-net" + std::to_string(index);
     if (!net.mac) LOG_INFO("{}: on tap \"{}\" with MAC {}", name, net.tap, FormatMac(mac));
     std::unique_ptr<HostTap> tap = TRY(HostTap::Open(net.tap, net.queue_pairs));
+    auto vhost = TRY(OpenVhost(net, name));
     return std::shared_ptr<VirtioDevice>(TRY(NetDevice::Create(
-        std::move(tap), {.name = name, .mac = mac, .queue_pairs = net.queue_pairs})));
+        std::move(tap),
+        {.name = name, .mac = mac, .queue_pairs = net.queue_pairs, .vhost = std::move(vhost)})));
   }
 };
 

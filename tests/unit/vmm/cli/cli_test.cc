@@ -215,5 +215,50 @@ TEST_CASE("BadKernelDecompress: --kernel-decompress bogus is a usage error namin
         std::string("mini-vmm: --kernel-decompress: \"bogus\" is neither host nor guest") + kHint);
 }
 
+// --- The GDB stub -------------------------------------------------------------
+
+TEST_CASE("The option --gdb with an address and --gdb-wait reach the VmConfig") {
+  Parsed p = Parse({"run", "--kernel", "bzImage", "--gdb", "127.0.0.1:1234", "--gdb-wait"});
+  REQUIRE(p.result.run);
+  REQUIRE(p.result.config.gdb.has_value());
+  CHECK(p.result.config.gdb->ipv4 == 0x7f000001);
+  CHECK(p.result.config.gdb->port == 1234);
+  CHECK(p.result.config.gdb_wait);
+}
+
+TEST_CASE("The option --gdb with a port only listens on loopback") {
+  Parsed p = Parse({"run", "--kernel", "bzImage", "--gdb", "1234"});
+  REQUIRE(p.result.run);
+  CHECK(p.result.config.gdb->ToString() == "127.0.0.1:1234");
+  CHECK_FALSE(p.result.config.gdb_wait);
+}
+
+TEST_CASE("Without --gdb there is no stub") {
+  Parsed p = Parse({"run", "--kernel", "bzImage"});
+  REQUIRE(p.result.run);
+  CHECK_FALSE(p.result.config.gdb.has_value());
+}
+
+TEST_CASE("BadGdbAddress: a host name is a usage error in one sentence") {
+  Parsed p = Parse({"run", "--kernel", "bzImage", "--gdb", "example.com:1234"});
+  CHECK_FALSE(p.result.run);
+  CHECK(p.result.exit_code == kExitUsage);
+  CHECK(p.err == std::string("mini-vmm: --gdb: invalid --gdb address \"example.com\": expected an "
+                             "IPv4 address or localhost") +
+                     kHint);
+}
+
+TEST_CASE("BadGdbPort: port 0 is a usage error") {
+  Parsed p = Parse({"run", "--kernel", "bzImage", "--gdb", "127.0.0.1:0"});
+  CHECK_FALSE(p.result.run);
+  CHECK(p.result.exit_code == kExitUsage);
+}
+
+TEST_CASE("BadGdbWait: --gdb-wait without --gdb is a usage error") {
+  Parsed p = Parse({"run", "--kernel", "bzImage", "--gdb-wait"});
+  CHECK_FALSE(p.result.run);
+  CHECK(p.result.exit_code == kExitUsage);
+}
+
 }  // namespace
 }  // namespace mini_vmm::cli

@@ -205,4 +205,11 @@ TEST_CASE("ValidateHostLimits: OpenFileLimitBelowWhatDevicesNeed", "[config]") {
 }
 
 }  // namespace
+TEST_CASE("OpenFilesNeeded counts the GDB stub's descriptors", "[config]") {
+  VmConfig config;
+  const uint64_t without = OpenFilesNeeded(config);
+  config.gdb = gdb::ListenAddress{};
+  CHECK(OpenFilesNeeded(config) == without + 6);
+}
+
 }  // namespace mini_vmm

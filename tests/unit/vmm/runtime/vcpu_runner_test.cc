@@ -53,22 +53,25 @@ struct RunnerTest {
   std::vector<FakeVcpu*> vcpus;
   std::atomic<int> debug_exits{0};
   std::atomic<uint32_t> debug_vcpu{99};
-  VcpuRunner runner{VcpuRunner::Environment{
-      pio, mmio, memory, stop, [this](uint32_t id, const kvm::DebugExit&) {
-        debug_vcpu = id;
-        debug_exits.fetch_add(1);
-      }}};
+  // Set before Start(): also called from the debug handler.
+  std::function<void(uint32_t)> on_debug_too;
+  VcpuRunner runner{
+      VcpuRunner::Environment{pio, mmio, memory, stop, [this](uint32_t id, const kvm::DebugExit&) {
+                                debug_vcpu = id;
+                                if (on_debug_too) on_debug_too(id);
+                                debug_exits.fetch_add(1);
+                              }}};
 
   RunnerTest() { REQUIRE(pio.Insert(port, 0x80, 1).ok()); }
 
-  void Start(size_t count) {
+  void Start(size_t count, bool paused = false) {
     std::vector<std::unique_ptr<RunnableVcpu>> owned;
     for (uint32_t i = 0; i < count; ++i) {
       auto vcpu = std::make_unique<FakeVcpu>(i);
       vcpus.push_back(vcpu.get());
       owned.push_back(std::move(vcpu));
     }
-    REQUIRE(runner.Start(std::move(owned)).ok());
+    REQUIRE(runner.Start(std::move(owned), paused).ok());
   }
 };
 
@@ -148,6 +151,40 @@ TEST_CASE_METHOD(RunnerTest, "Every vCPU parked stops the VM as powered off") {
   CHECK(Eventually([&] { return stop.requested(); }));
   CHECK(stop.reason() == StopReason::kPowerOff);
   CHECK(stop.detail() == "every vCPU halted with interrupts disabled");
+}
+
+TEST_CASE_METHOD(RunnerTest, "Started paused, no vCPU runs until resumed") {
+  Start(2, /*paused=*/true);
+  vcpus[0]->ScriptIoWrite(0x80, {1});
+  runner.PauseAll();  // Returns: both are parked before their first Run().
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(vcpus[0]->consumed() == 0);
+  CHECK_FALSE(vcpus[1]->in_run());
+  runner.ResumeAll();
+  CHECK(Eventually([&] { return vcpus[0]->consumed() == 1; }));
+}
+
+TEST_CASE_METHOD(RunnerTest, "RequestPause from a vCPU's debug handler parks that vCPU") {
+  on_debug_too = [this](uint32_t id) { runner.RequestPause(id); };
+  Start(2);
+  vcpus[1]->Script(kvm::DebugExit{});
+  vcpus[1]->ScriptIoWrite(0x80, {1});
+  CHECK(Eventually([&] { return debug_exits.load() == 1; }));
+  runner.Pause(1);                   // Returns: it parked after the handler.
+  CHECK(vcpus[1]->consumed() == 1);  // The debug exit only, not the OUT.
+  runner.Resume(1);
+  CHECK(Eventually([&] { return vcpus[1]->consumed() == 2; }));
+}
+
+TEST_CASE_METHOD(RunnerTest, "ReleasePaused lets a PauseAll blocked by a stopping VM return") {
+  Start(2);
+  stop.Request(StopReason::kUserQuit, "test");  // The vCPU loops end without parking.
+  CHECK(Eventually([&] { return !vcpus[0]->in_run() && !vcpus[1]->in_run(); }));
+  std::thread stub([this] { runner.PauseAll(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  runner.ReleasePaused();
+  stub.join();  // Would hang without ReleasePaused.
+  runner.StopAll();
 }
 
 }  // namespace

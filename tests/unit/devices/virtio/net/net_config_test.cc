@@ -75,7 +75,32 @@ TEST_CASE("The --net option: with a queue count that overflows is refused") {
 }
 
 TEST_CASE("The --net option: with an unknown key is refused") {
-  CHECK(ParseError("tap=tap0,vhost=on") == "unknown key \"vhost\" (known: tap, mac, queues)");
+  CHECK(ParseError("tap=tap0,vhostnet=on") ==
+        "unknown key \"vhostnet\" (known: tap, mac, queues, vhost)");
+}
+
+TEST_CASE("The --net option: without vhost= uses the userspace data path") {
+  auto parsed = ParseNetOption("tap=tap0");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->vhost == VhostMode::kOff);
+}
+
+TEST_CASE("The --net option: vhost=on, off and auto parse") {
+  CHECK(ParseNetOption("tap=tap0,vhost=on")->vhost == VhostMode::kOn);
+  CHECK(ParseNetOption("tap=tap0,vhost=off")->vhost == VhostMode::kOff);
+  CHECK(ParseNetOption("tap=tap0,vhost=auto,queues=2")->vhost == VhostMode::kAuto);
+}
+
+TEST_CASE("The --net option: with vhost=yes is refused") {
+  CHECK(ParseError("tap=tap0,vhost=yes") == "vhost=yes is not one of on, off, auto");
+}
+
+TEST_CASE("The --net option: with vhost= empty is refused") {
+  CHECK(ParseError("tap=tap0,vhost=") == "vhost= is not one of on, off, auto");
+}
+
+TEST_CASE("The --net option: with vhost=ON in capitals is refused") {
+  CHECK(ParseError("tap=tap0,vhost=ON") == "vhost=ON is not one of on, off, auto");
 }
 
 TEST_CASE("The --net option: with an item that is not key=value is refused") {

@@ -31,8 +31,8 @@ class DeviceTest {
   void MakeDevice(uint16_t pairs = 1) {
     auto tap = std::make_unique<FakeTap>(pairs);
     tap_ = tap.get();
-    auto device =
-        NetDevice::Create(std::move(tap), {.name = "net-test", .mac = kMac, .queue_pairs = pairs});
+    auto device = NetDevice::Create(
+        std::move(tap), {.name = "net-test", .mac = kMac, .queue_pairs = pairs, .vhost = {}});
     REQUIRE(device.ok());
     device_ = std::move(device).value();
     const size_t n = device_->queue_max_sizes().size();

@@ -64,7 +64,8 @@ struct Wiring {
   uint32_t Config32(uint8_t slot, uint32_t reg) {
     std::array<uint8_t, 4> data{};
     REQUIRE(mmio.Read(x86::kPciEcamBase + (uint64_t{slot} << 15) + reg, data, 0));
-    return data[0] | data[1] << 8 | data[2] << 16 | uint32_t{data[3]} << 24;
+    return uint32_t{data[0]} | uint32_t{data[1]} << 8 | uint32_t{data[2]} << 16 |
+           uint32_t{data[3]} << 24;
   }
   void SetConfig32(uint8_t slot, uint32_t reg, uint32_t value) {
     const std::array<uint8_t, 4> data = {

@@ -165,7 +165,7 @@ void VirtioPciTransport::AssignBar(uint64_t address) {
   const uint32_t bar = PCI_BASE_ADDRESS_0 + 4 * kBar;
   write32(bar, static_cast<uint32_t>(address));
   write32(bar + 4, static_cast<uint32_t>(address >> 32));
-  const uint16_t command = config_.command() | PCI_COMMAND_MEMORY;
+  const auto command = static_cast<uint16_t>(config_.command() | PCI_COMMAND_MEMORY);
   const std::array<uint8_t, 2> bytes = {static_cast<uint8_t>(command),
                                         static_cast<uint8_t>(command >> 8)};
   config_.Write(PCI_COMMAND, bytes);

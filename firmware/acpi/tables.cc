@@ -48,6 +48,7 @@ Layout PlanLayout(size_t xsdt_entries, size_t madt_size, size_t mcfg_size, size_
 }
 
 void Place(std::vector<uint8_t>& blob, uint64_t offset, const std::vector<uint8_t>& table) {
+  if (table.empty()) return;  // No MCFG without PCI; memcpy wants real pointers.
   std::memcpy(blob.data() + offset, table.data(), table.size());
 }
 

@@ -58,10 +58,18 @@ Bus::Bus(std::string name)
       generation_(NextUnique()) {}
 
 void Bus::Publish(std::shared_ptr<const Table> table) {
-  // Release on both: a thread that sees the new generation loads a table at
-  // least this new, fully built.
-  table_.store(std::move(table), std::memory_order_release);
+  {
+    std::lock_guard lock(table_mutex_);
+    table_ = std::move(table);
+  }
+  // Release: a thread that sees the new generation then takes the table
+  // under table_mutex_ and gets one at least this new, fully built.
   generation_.store(NextUnique(), std::memory_order_release);
+}
+
+std::shared_ptr<const Bus::Table> Bus::CurrentTable() const {
+  std::lock_guard lock(table_mutex_);
+  return table_;
 }
 
 const Bus::Table& Bus::Snapshot(std::shared_ptr<const Table>* pin) const noexcept {
@@ -79,14 +87,14 @@ const Bus::Table& Bus::Snapshot(std::shared_ptr<const Table>* pin) const noexcep
     // Not cached yet (or evicted): take the next slot round-robin, but
     // never while an outer access on this thread may be using its table.
     if (!outermost) {
-      *pin = table_.load(std::memory_order_acquire);
+      *pin = CurrentTable();
       return **pin;
     }
     slot = &cache.tables[cache.next_victim++ % kCachedBuses];
     *slot = CachedTable{id_, 0, nullptr};
   }
   if (slot->generation != generation && outermost) {
-    slot->table = table_.load(std::memory_order_acquire);
+    slot->table = CurrentTable();
     slot->generation = generation;
   }
   if (outermost) cache.last_hit = static_cast<size_t>(slot - cache.tables.data());
@@ -101,7 +109,7 @@ Result<void> Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base, uint6
                           device->name());
   }
   std::lock_guard lock(write_mutex_);
-  auto table = std::make_shared<Table>(*table_.load(std::memory_order_acquire));
+  auto table = std::make_shared<Table>(*CurrentTable());
   auto it = std::lower_bound(table->begin(), table->end(), base,
                              [](const Range& r, uint64_t b) { return r.base < b; });
   if (it != table->end() && it->base < end) {
@@ -128,7 +136,7 @@ Result<BusRegistration> Bus::Attach(std::shared_ptr<BusDevice> device, uint64_t 
 
 bool Bus::Remove(uint64_t base) {
   std::lock_guard lock(write_mutex_);
-  auto table = std::make_shared<Table>(*table_.load(std::memory_order_acquire));
+  auto table = std::make_shared<Table>(*CurrentTable());
   auto it =
       std::find_if(table->begin(), table->end(), [base](const Range& r) { return r.base == base; });
   if (it == table->end()) return false;
@@ -152,7 +160,7 @@ const Bus::Range* Bus::Lookup(const Table& table, uint64_t address, uint64_t len
 
 std::shared_ptr<BusDevice> Bus::Find(uint64_t address, uint64_t len,
                                      uint64_t* offset) const noexcept {
-  const std::shared_ptr<const Table> table = table_.load(std::memory_order_acquire);
+  const std::shared_ptr<const Table> table = CurrentTable();
   const Range* range = Lookup(*table, address, len, offset);
   return range == nullptr ? nullptr : range->device;
 }

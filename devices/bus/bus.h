@@ -93,11 +93,17 @@ class Bus {
   bool Dispatch(uint64_t address, size_t size, const Access& access) const noexcept;
   // Publishes `table` (caller holds write_mutex_).
   void Publish(std::shared_ptr<const Table> table);
+  std::shared_ptr<const Table> CurrentTable() const;
 
   const uint64_t id_;  // Unique per Bus ever made, keys the thread caches.
   std::string name_;
   std::mutex write_mutex_;  // Serializes Insert and Remove.
-  std::atomic<std::shared_ptr<const Table>> table_;
+  // The current table. Dispatch reads it only on its slow path (a
+  // thread's first access, or the first after a change), so a plain mutex
+  // costs the hot path nothing; libstdc++'s atomic<shared_ptr> is a lock
+  // bit that ThreadSanitizer cannot see through.
+  mutable std::mutex table_mutex_;
+  std::shared_ptr<const Table> table_;  // Guarded by table_mutex_.
   // Unique across all buses and changes: bumped after each publication.
   std::atomic<uint64_t> generation_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "vmm/base/check.h"
 #include "vmm/base/log.h"
@@ -53,14 +54,17 @@ void MsixVectors::ControlWritten(const PciConfigSpace& config) {
   const uint16_t control = config.Get16(capability_ + PCI_MSIX_FLAGS);
   const bool enabled = (control & PCI_MSIX_FLAGS_ENABLE) != 0;
   const bool masked = (control & PCI_MSIX_FLAGS_MASKALL) != 0;
-  std::lock_guard lock(mutex_);
-  if (enabled == enabled_ && masked == function_masked_) return;
-  const bool was_open = FunctionOpen();
-  enabled_ = enabled;
-  function_masked_ = masked;
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    Publish(static_cast<uint16_t>(i), Route(entries_[i], was_open));
+  {
+    std::lock_guard lock(mutex_);
+    if (enabled == enabled_ && masked == function_masked_) return;
+    const bool was_open = FunctionOpen();
+    enabled_ = enabled;
+    function_masked_ = masked;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      Publish(static_cast<uint16_t>(i), Route(entries_[i], was_open));
+    }
   }
+  NotifyDeliverability();
 }
 
 std::optional<MsiMessage> MsixVectors::Route(const Entry& entry, bool function_open) {
@@ -74,6 +78,7 @@ void MsixVectors::Publish(uint16_t vector, const std::optional<MsiMessage>& befo
   Entry& entry = entries_[vector];
   const std::optional<MsiMessage> after = Route(entry, FunctionOpen());
   if (after != before) sink_.UpdateRoute(vector, after);
+  if (after.has_value() != before.has_value()) deliverability_changed_ = true;
   // PCI 3.0 §6.8.2.9: a pending message is sent once the vector is unmasked.
   if (after.has_value() && entry.pending) {
     entry.pending = false;
@@ -134,12 +139,30 @@ void MsixVectors::WriteTable(uint64_t offset, std::span<const uint8_t> data) {
     LOG_WARN_RATELIMITED("msi-x: {}-byte table write at {:#x}; ignored", data.size(), offset);
     return;
   }
-  std::lock_guard lock(mutex_);
-  for (size_t i = 0; i < data.size(); i += 4) {
-    uint32_t value = 0;
-    std::memcpy(&value, &data[i], sizeof(value));
-    WriteEntryDword(offset + i, value);
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < data.size(); i += 4) {
+      uint32_t value = 0;
+      std::memcpy(&value, &data[i], sizeof(value));
+      WriteEntryDword(offset + i, value);
+    }
   }
+  NotifyDeliverability();
+}
+
+void MsixVectors::NotifyDeliverability() {
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    changed = std::exchange(deliverability_changed_, false);
+  }
+  if (changed && deliverability_listener_) deliverability_listener_();
+}
+
+int MsixVectors::DirectEventFd(uint16_t vector) const {
+  std::lock_guard lock(mutex_);
+  if (vector >= entries_.size() || !Route(entries_[vector], FunctionOpen()).has_value()) return -1;
+  return sink_.DirectEventFd(vector);
 }
 
 void MsixVectors::ReadPba(uint64_t offset, std::span<uint8_t> data) {
@@ -188,14 +211,20 @@ bool MsixVectors::IsPending(uint16_t vector) const {
 }
 
 void MsixVectors::Reset() {
-  std::lock_guard lock(mutex_);
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const std::optional<MsiMessage> before = Route(entries_[i], FunctionOpen());
-    entries_[i] = Entry{};
-    if (before.has_value()) sink_.UpdateRoute(static_cast<uint16_t>(i), std::nullopt);
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const std::optional<MsiMessage> before = Route(entries_[i], FunctionOpen());
+      entries_[i] = Entry{};
+      if (before.has_value()) {
+        sink_.UpdateRoute(static_cast<uint16_t>(i), std::nullopt);
+        deliverability_changed_ = true;
+      }
+    }
+    enabled_ = false;
+    function_masked_ = false;
   }
-  enabled_ = false;
-  function_masked_ = false;
+  NotifyDeliverability();
 }
 
 }  // namespace mini_vmm::pci

@@ -24,10 +24,14 @@
 // table, the PBA and the control bits. The sink is called with that mutex
 // held, so route updates and fires of one function are ordered (a route is
 // updated before the first fire that depends on it), and the sink must not
-// call back into this object.
+// call back into this object. The deliverability listener is called with
+// the mutex released, on the thread whose table or control write changed a
+// vector's deliverability (a vCPU, under the owner's lock), so it may call
+// DirectEventFd().
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -53,6 +57,11 @@ class MsiSink {
   virtual void UpdateRoute(uint16_t vector, std::optional<MsiMessage> message) noexcept = 0;
   // Deliver `vector` (with the message of the last UpdateRoute).
   virtual void Fire(uint16_t vector) noexcept = 0;
+  // An eventfd whose signal delivers `vector`'s last routed message with no
+  // call into this object (a KVM irqfd), or -1. It stays open as long as
+  // the sink. Code outside mini-vmm (vhost) may signal it directly while
+  // the vector is deliverable; see MsixVectors::DirectEventFd.
+  virtual int DirectEventFd(uint16_t /*vector*/) const noexcept { return -1; }
 };
 
 class MsixVectors {
@@ -93,6 +102,19 @@ class MsixVectors {
 
   bool enabled() const;
   bool IsPending(uint16_t vector) const;
+
+  // For interrupts raised outside mini-vmm: the sink's eventfd for
+  // `vector` while the vector is deliverable, else -1 (masked, MSI-X
+  // disabled or the function masked: the caller must then raise it
+  // through Trigger(), which keeps it pending). The KVM irqfd behind the
+  // eventfd knows nothing of masks, hence the switch.
+  int DirectEventFd(uint16_t vector) const;
+  // Called after any vector's deliverability changed (mask, unmask,
+  // enable, disable, function mask, reset), to re-ask DirectEventFd().
+  // Set once, before the guest runs.
+  void set_deliverability_listener(std::function<void()> listener) {
+    deliverability_listener_ = std::move(listener);
+  }
   // Back to power-on state (disabled, all masked, nothing pending).
   void Reset();
 
@@ -110,17 +132,21 @@ class MsixVectors {
   static std::optional<MsiMessage> Route(const Entry& entry, bool function_open);
   bool FunctionOpen() const { return enabled_ && !function_masked_; }  // Caller holds mutex_.
   // Tells the sink what changed and fires what became deliverable while
-  // pending. Caller holds mutex_.
+  // pending; notes a deliverability change. Caller holds mutex_.
   void Publish(uint16_t vector, const std::optional<MsiMessage>& before);
+  // Calls the listener if Publish noted a change. Caller does not hold mutex_.
+  void NotifyDeliverability();
   void WriteEntryDword(uint64_t offset, uint32_t value);  // Caller holds mutex_.
   uint32_t ReadEntryDword(uint64_t offset) const;         // Caller holds mutex_.
 
   MsiSink& sink_;
   uint8_t capability_ = 0;  // Offset in config space; 0 until added.
   mutable std::mutex mutex_;
-  std::vector<Entry> entries_;    // Guarded by mutex_.
-  bool enabled_ = false;          // Guarded by mutex_.
-  bool function_masked_ = false;  // Guarded by mutex_.
+  std::vector<Entry> entries_;           // Guarded by mutex_.
+  bool enabled_ = false;                 // Guarded by mutex_.
+  bool function_masked_ = false;         // Guarded by mutex_.
+  bool deliverability_changed_ = false;  // Guarded by mutex_.
+  std::function<void()> deliverability_listener_;
 };
 
 }  // namespace mini_vmm::pci

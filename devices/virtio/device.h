@@ -29,6 +29,18 @@ class VirtioInterrupt {
   // Used buffers were added to `queue` (and the driver wants to know).
   virtual void NotifyQueue(uint16_t queue) noexcept = 0;
   virtual void NotifyConfigChange() noexcept = 0;
+
+  // For data paths outside mini-vmm (vhost): an eventfd whose signal
+  // raises `queue`'s interrupt with no mini-vmm thread involved (the KVM
+  // irqfd of an unmasked MSI-X vector), or -1 when the interrupt must go
+  // through NotifyQueue (a masked or unassigned vector, INTx, virtio-mmio).
+  virtual int DirectQueueEventFd(uint16_t /*queue*/) const noexcept { return -1; }
+  // `listener(queue, fd)` is called with DirectQueueEventFd(queue)'s new
+  // value whenever it may have changed (repeats are possible), on the vCPU
+  // thread whose write changed it, under the transport's lock: serialised
+  // with Activate and Reset. An empty listener removes it.
+  using DirectListener = std::function<void(uint16_t queue, int fd)>;
+  virtual void SetDirectListener(DirectListener /*listener*/) {}
 };
 
 struct ActivateContext {

@@ -26,8 +26,15 @@ class RecordingMsiSink final : public pci::MsiSink {
     fired.push_back(vector);
   }
 
+  int DirectEventFd(uint16_t vector) const noexcept override {
+    const auto fd = direct_fds.find(vector);
+    return fd == direct_fds.end() ? -1 : fd->second;
+  }
+
   // The last route of each vector told (nullopt: masked or disabled).
   std::map<uint16_t, std::optional<pci::MsiMessage>> routes;
+  // What DirectEventFd answers per vector (as if each had an irqfd).
+  std::map<uint16_t, int> direct_fds;
   int route_updates = 0;
   std::vector<uint16_t> fired;
   int fired_without_route = 0;  // Fires of a vector that had no route: a bug.

@@ -38,6 +38,12 @@ void MsiVectors::Fire(uint16_t vector) noexcept {
   vectors_[vector].fd->Signal();
 }
 
+int MsiVectors::DirectEventFd(uint16_t vector) const noexcept {
+  std::lock_guard lock(mutex_);
+  if (vector >= vectors_.size() || !vectors_[vector].irqfd) return -1;
+  return vectors_[vector].fd->fd();
+}
+
 const EventFd* MsiVectors::eventfd(uint16_t vector) const {
   std::lock_guard lock(mutex_);
   if (vector >= vectors_.size() || !vectors_[vector].irqfd) return nullptr;

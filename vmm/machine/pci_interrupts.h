@@ -41,6 +41,9 @@ class MsiVectors final : public pci::MsiSink {
 
   void UpdateRoute(uint16_t vector, std::optional<pci::MsiMessage> message) noexcept override;
   void Fire(uint16_t vector) noexcept override;
+  // The vector's irqfd eventfd once it has a route; routes and their
+  // eventfds live as long as this object.
+  int DirectEventFd(uint16_t vector) const noexcept override;
 
   // The eventfd whose signal raises `vector`, once it has a route (for
   // vhost's call eventfd); nullptr before.

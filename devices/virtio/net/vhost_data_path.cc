@@ -49,22 +49,29 @@ Result<void> VhostDataPath::Start(const ActivateContext& context, Tap& tap, uint
     // §2.7: the driver may leave a queue unused; a pair is carried only
     // when both of its queues are ready (validated by the transport).
     if (!context.queues[rx].active() || !context.queues[rx + 1].active()) continue;
-    auto started =
-        pairs_[p]->Start(vhost::PairConfig{.memory = context.memory,
-                                           .rx = {.queue_index = static_cast<uint16_t>(rx),
-                                                  .queue = &context.queues[rx],
-                                                  .kick_fd = context.queue_events[rx].fd()},
-                                           .tx = {.queue_index = static_cast<uint16_t>(rx + 1),
-                                                  .queue = &context.queues[rx + 1],
-                                                  .kick_fd = context.queue_events[rx + 1].fd()},
-                                           .tap_fd = tap.fd(p),
-                                           .driver_features = context.driver_features,
-                                           .interrupt = context.interrupt});
+    const auto rx_index = static_cast<uint16_t>(rx);
+    const auto tx_index = static_cast<uint16_t>(rx + 1);
+    auto started = pairs_[p]->Start(
+        vhost::PairConfig{.memory = context.memory,
+                          .rx = {.queue_index = rx_index,
+                                 .queue = &context.queues[rx],
+                                 .kick_fd = context.queue_events[rx].fd(),
+                                 .direct_call_fd = context.interrupt.DirectQueueEventFd(rx_index)},
+                          .tx = {.queue_index = tx_index,
+                                 .queue = &context.queues[rx + 1],
+                                 .kick_fd = context.queue_events[rx + 1].fd(),
+                                 .direct_call_fd = context.interrupt.DirectQueueEventFd(tx_index)},
+                          .tap_fd = tap.fd(p),
+                          .driver_features = context.driver_features,
+                          .interrupt = context.interrupt});
     if (!started.ok()) {
       Stop();
       return started;
     }
   }
+  interrupt_ = &context.interrupt;
+  interrupt_->SetDirectListener(
+      [this](uint16_t queue, int fd) { OnDirectQueueEventFd(queue, fd); });
   if (control) {
     auto worker = ControlWorker::Create(name_ + "ctl", std::move(*control), context.interrupt,
                                         context.needs_reset, counters);
@@ -78,8 +85,22 @@ Result<void> VhostDataPath::Start(const ActivateContext& context, Tap& tap, uint
   return {};
 }
 
+void VhostDataPath::OnDirectQueueEventFd(uint16_t queue, int fd) noexcept {
+  const size_t pair = queue / 2;
+  if (!running_ || pair >= pairs_.size() || !pairs_[pair]->running()) return;  // Control queue too.
+  const uint32_t ring = queue % 2 == 0 ? vhost::kRxRing : vhost::kTxRing;
+  if (auto switched = pairs_[pair]->UseDirectCall(ring, fd); !switched.ok()) {
+    // vhost keeps signalling what it had: the relay still delivers (or
+    // leaves pending), while a kept irqfd fires even though the vector is
+    // masked: spurious, which drivers tolerate, but never lost.
+    LOG_WARN_RATELIMITED("{}: queue {}: {}", name_, queue, switched.error().ToString());
+  }
+}
+
 void VhostDataPath::Stop() noexcept {
   if (!running_) return;
+  if (interrupt_ != nullptr) interrupt_->SetDirectListener({});
+  interrupt_ = nullptr;
   if (control_) control_->Stop();
   control_.reset();
   for (auto& pair : pairs_) pair->Stop();

@@ -12,12 +12,14 @@
 //
 // The tap keeps IFF_VNET_HDR with the guest's header size (NetDevice
 // configures it the same way for both data paths; vhost/features.h says
-// why). Interrupts are relayed through the context's VirtioInterrupt (the
-// transport sets its status bit, or the MSI-X pending bit of a masked
-// vector). A transport with per-vector irqfds could let vhost signal them
-// directly (vhost::VringConfig::direct_call_fd at start, then
-// VhostNetPair::UseDirectCall on every mask, unmask or vector change);
-// that wiring does not exist yet.
+// why). Interrupts: where the transport has an irqfd for a queue's
+// unmasked MSI-X vector (VirtioInterrupt::DirectQueueEventFd), vhost
+// signals it and KVM injects the interrupt with no mini-vmm thread on the
+// way. Otherwise (virtio-mmio, INTx, a masked or unassigned vector) vhost
+// signals an eventfd that a watcher thread relays to NotifyQueue, which
+// sets the status bit or the masked vector's pending bit. The transport's
+// direct listener switches a ring between the two as the guest masks,
+// unmasks or moves vectors.
 //
 // The memory table: guest RAM is fixed once the VM runs, so each device
 // keeps its own vhost::VhostMemoryTable filled from the ActivateContext's
@@ -74,6 +76,9 @@ class VhostDataPath {
   VhostDataPath(std::string name, std::unique_ptr<vhost::VhostMemoryTable> table)
       : name_(std::move(name)), table_(std::move(table)) {}
   Result<void> FillMemory(const GuestMemory& memory);
+  // The transport's direct listener: queue `queue` is now raised by
+  // signalling `fd` (-1: through the relay).
+  void OnDirectQueueEventFd(uint16_t queue, int fd) noexcept;
 
   const std::string name_;
   // Declared before what uses them: destroyed after.
@@ -83,6 +88,7 @@ class VhostDataPath {
   std::vector<std::unique_ptr<vhost::VhostNetPair>> pairs_;
   uint64_t vhost_features_ = 0;
   bool running_ = false;
+  VirtioInterrupt* interrupt_ = nullptr;  // While running: whose listener we are.
   std::unique_ptr<ControlWorker> control_;
 };
 

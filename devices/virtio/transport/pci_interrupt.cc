@@ -2,6 +2,9 @@
 
 #include <linux/virtio_pci.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace mini_vmm::virtio {
 namespace {
 
@@ -17,7 +20,44 @@ VirtioPciInterrupt::VirtioPciInterrupt(size_t num_queues, pci::MsixVectors& msix
     : msix_(msix),
       intx_(intx),
       config_vector_(VIRTIO_MSI_NO_VECTOR),
-      queue_vectors_(num_queues, VIRTIO_MSI_NO_VECTOR) {}
+      queue_vectors_(num_queues, VIRTIO_MSI_NO_VECTOR) {
+  // A mask, an unmask or MSI-X enable changes which queues vhost may
+  // interrupt directly.
+  msix_.set_deliverability_listener([this] { TellDirectListener(std::nullopt); });
+}
+
+int VirtioPciInterrupt::DirectQueueEventFd(uint16_t queue) const noexcept {
+  uint16_t vector = VIRTIO_MSI_NO_VECTOR;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue < queue_vectors_.size()) vector = queue_vectors_[queue];
+  }
+  return vector == VIRTIO_MSI_NO_VECTOR ? -1 : msix_.DirectEventFd(vector);
+}
+
+void VirtioPciInterrupt::SetDirectListener(DirectListener listener) {
+  std::lock_guard lock(mutex_);
+  direct_listener_ = std::move(listener);
+}
+
+void VirtioPciInterrupt::TellDirectListener(std::optional<size_t> queue) {
+  DirectListener listener;
+  size_t num_queues = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!direct_listener_) return;
+    // A copy: the listener runs without our lock, and the device may
+    // remove it meanwhile only from this same (transport-locked) thread.
+    listener = direct_listener_;
+    num_queues = queue_vectors_.size();
+  }
+  const size_t first = queue.value_or(0);
+  const size_t end = queue ? std::min(*queue + 1, num_queues) : num_queues;
+  for (size_t q = first; q < end; ++q) {
+    const auto index = static_cast<uint16_t>(q);
+    listener(index, DirectQueueEventFd(index));
+  }
+}
 
 void VirtioPciInterrupt::NotifyQueue(uint16_t queue) noexcept {
   std::lock_guard lock(mutex_);
@@ -85,8 +125,12 @@ uint16_t VirtioPciInterrupt::config_vector() const {
 }
 
 void VirtioPciInterrupt::SetQueueVector(size_t queue, uint16_t vector) {
-  std::lock_guard lock(mutex_);
-  if (queue < queue_vectors_.size()) queue_vectors_[queue] = Checked(vector);
+  {
+    std::lock_guard lock(mutex_);
+    if (queue >= queue_vectors_.size()) return;
+    queue_vectors_[queue] = Checked(vector);
+  }
+  TellDirectListener(queue);
 }
 
 uint16_t VirtioPciInterrupt::queue_vector(size_t queue) const {
@@ -95,11 +139,14 @@ uint16_t VirtioPciInterrupt::queue_vector(size_t queue) const {
 }
 
 void VirtioPciInterrupt::Reset() {
-  std::lock_guard lock(mutex_);
-  isr_ = 0;
-  UpdateLine();
-  config_vector_ = VIRTIO_MSI_NO_VECTOR;
-  std::fill(queue_vectors_.begin(), queue_vectors_.end(), uint16_t{VIRTIO_MSI_NO_VECTOR});
+  {
+    std::lock_guard lock(mutex_);
+    isr_ = 0;
+    UpdateLine();
+    config_vector_ = VIRTIO_MSI_NO_VECTOR;
+    std::fill(queue_vectors_.begin(), queue_vectors_.end(), uint16_t{VIRTIO_MSI_NO_VECTOR});
+  }
+  TellDirectListener(std::nullopt);
 }
 
 }  // namespace mini_vmm::virtio

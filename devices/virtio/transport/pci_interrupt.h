@@ -13,10 +13,17 @@
 // PciRootBus config lock -> transport -> this -> MsixVectors). A device
 // thread takes only this one, so a vCPU that holds the transport lock while
 // it waits for the device to stop (a reset) never deadlocks with it.
+//
+// Direct delivery (vhost): DirectQueueEventFd(queue) is the irqfd of the
+// queue's vector while that vector is deliverable. The direct listener
+// hears of every change (a queue's vector, a mask, MSI-X enable) with no
+// lock of ours held, on the vCPU thread that made it, under the
+// transport's lock.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "devices/pci/intx.h"
@@ -32,6 +39,8 @@ class VirtioPciInterrupt final : public VirtioInterrupt {
 
   void NotifyQueue(uint16_t queue) noexcept override;
   void NotifyConfigChange() noexcept override;
+  int DirectQueueEventFd(uint16_t queue) const noexcept override;
+  void SetDirectListener(DirectListener listener) override;
 
   // The ISR status register: returns the bits and clears them, deasserting
   // INTx (§4.1.4.5).
@@ -58,6 +67,9 @@ class VirtioPciInterrupt final : public VirtioInterrupt {
   void Raise(uint8_t isr_bit, uint16_t vector) noexcept;  // Caller holds mutex_.
   void UpdateLine() noexcept;                             // Caller holds mutex_.
   uint16_t Checked(uint16_t vector) const;
+  // Tells the direct listener the current fd of `queue`, or of every
+  // queue (nullopt). Caller does not hold mutex_.
+  void TellDirectListener(std::optional<size_t> queue);
 
   pci::MsixVectors& msix_;
   pci::IntxLine& intx_;
@@ -67,6 +79,7 @@ class VirtioPciInterrupt final : public VirtioInterrupt {
   bool line_ = false;                    // Guarded by mutex_.
   uint16_t config_vector_;               // Guarded by mutex_; guest-controlled.
   std::vector<uint16_t> queue_vectors_;  // Guarded by mutex_; guest-controlled.
+  DirectListener direct_listener_;       // Guarded by mutex_.
 };
 
 }  // namespace mini_vmm::virtio

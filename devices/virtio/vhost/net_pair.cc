@@ -101,6 +101,7 @@ Result<void> VhostNetPair::SetUpRing(uint32_t ring, const VringConfig& config,
   fds.call.emplace(TRY(EventFd::Create()));
   TRY(backend_->SetVringCall(ring,
                              config.direct_call_fd >= 0 ? config.direct_call_fd : fds.call->fd()));
+  direct_call_[ring] = config.direct_call_fd >= 0 ? config.direct_call_fd : -1;
   fds.err.emplace(TRY(EventFd::Create()));
   TRY(backend_->SetVringErr(ring, fds.err->fd()));
   return {};
@@ -112,7 +113,11 @@ Result<void> VhostNetPair::UseDirectCall(uint32_t ring, int irqfd) {
   // swap went to the old one. One that reached the relay is delivered by
   // the watcher (through NotifyQueue, which honours the mask); one that
   // reached the irqfd was delivered by KVM.
-  return backend_->SetVringCall(ring, irqfd >= 0 ? irqfd : fds_[ring].call->fd());
+  const int wanted = irqfd >= 0 ? irqfd : -1;
+  if (wanted == direct_call_[ring]) return {};
+  TRY(backend_->SetVringCall(ring, wanted >= 0 ? wanted : fds_[ring].call->fd()));
+  direct_call_[ring] = wanted;
+  return {};
 }
 
 void VhostNetPair::Stop() noexcept {

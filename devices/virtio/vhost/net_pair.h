@@ -138,6 +138,7 @@ class VhostNetPair {
   RingErrorLog errors_;
   bool running_ = false;
   std::array<RingFds, 2> fds_;
+  std::array<int, 2> direct_call_{-1, -1};  // What vhost signals: an irqfd, or -1 (the relay).
   std::array<std::optional<uint16_t>, 2> stopped_base_;
   // Declared last: stopped (joined) before the eventfds it watches close.
   std::unique_ptr<VhostWatcher> watcher_;

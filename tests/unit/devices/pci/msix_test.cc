@@ -252,6 +252,56 @@ TEST_CASE_METHOD(MsixTest, "Trigger from a device thread while the vector is tog
 
 // ---- Access shapes the table and PBA refuse (PCI 3.0 §6.8.2). ----
 
+TEST_CASE_METHOD(MsixTest, "DirectEventFd is the sink's only while the vector is deliverable") {
+  sink.direct_fds[1] = 41;
+  Program(1, 0x21);
+  const int before_enable = msix.DirectEventFd(1);
+  SetControl(PCI_MSIX_FLAGS_ENABLE);
+  const int masked = msix.DirectEventFd(1);
+
+  SetVectorMask(1, false);
+  const int open = msix.DirectEventFd(1);
+  SetControl(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+  const int function_masked = msix.DirectEventFd(1);
+
+  CHECK(before_enable == -1);
+  CHECK(masked == -1);
+  CHECK(open == 41);
+  CHECK(function_masked == -1);
+  CHECK(msix.DirectEventFd(7) == -1);  // Past the table.
+}
+
+TEST_CASE_METHOD(MsixTest, "The deliverability listener hears masks, unmasks, enable and reset") {
+  int calls = 0;
+  int fd_seen = -2;
+  sink.direct_fds[0] = 40;
+  msix.set_deliverability_listener([&] {
+    ++calls;
+    fd_seen = msix.DirectEventFd(0);  // Callable from the listener: no lock held.
+  });
+  Program(0, 0x20);
+  SetControl(PCI_MSIX_FLAGS_ENABLE);
+  const int after_enable = calls;  // Every vector still masked: nothing changed.
+
+  SetVectorMask(0, false);
+  const int after_unmask = calls;
+  const int fd_after_unmask = fd_seen;
+  Program(0, 0x30);  // A new message: still deliverable, same irqfd.
+  const int after_reprogram = calls;
+  SetVectorMask(0, true);
+  const int fd_after_mask = fd_seen;
+  SetVectorMask(0, false);
+  msix.Reset();
+
+  CHECK(after_enable == 0);
+  CHECK(after_unmask == 1);
+  CHECK(fd_after_unmask == 40);
+  CHECK(after_reprogram == 1);
+  CHECK(fd_after_mask == -1);
+  CHECK(calls == 4);
+  CHECK(fd_seen == -1);
+}
+
 TEST_CASE_METHOD(MsixTest, "MSI-X table write of width 2 is ignored") {
   msix.WriteTable(PCI_MSIX_ENTRY_DATA, std::array<uint8_t, 2>{0x41, 0x00});
 

@@ -145,6 +145,57 @@ TEST_CASE_METHOD(VhostDeviceTest, "A call vhost signals reaches the driver on th
   CHECK(Eventually([&] { return interrupt_.count(3) == 1; }));  // Pair 1's transmitq.
 }
 
+TEST_CASE_METHOD(VhostDeviceTest, "With an unmasked MSI-X vector vhost signals its irqfd") {
+  MakeDevice();
+  std::vector<EventFd> irqfds;
+  for (uint16_t q = 0; q < 2 * kPairs; ++q) {
+    irqfds.push_back(std::move(EventFd::Create().value()));
+    interrupt_.direct[q] = irqfds.back().fd();
+  }
+  Activate();
+
+  for (size_t p = 0; p < kPairs; ++p) {
+    CHECK(vhost_[p]->rings[vhost::kRxRing].call == irqfds[2 * p].fd());
+    CHECK(vhost_[p]->rings[vhost::kTxRing].call == irqfds[2 * p + 1].fd());
+  }
+  CHECK(interrupt_.listener);  // The transport tells the device of masks.
+}
+
+TEST_CASE_METHOD(VhostDeviceTest, "A masked vector sends vhost back to the relay until it is unmasked") {
+  MakeDevice();
+  auto irqfd = EventFd::Create().value();
+  interrupt_.direct[3] = irqfd.fd();  // Pair 1's transmitq.
+  Activate();
+  const size_t calls_before = vhost_[1]->CallsStartingWith("SET_VRING_CALL").size();
+
+  interrupt_.SetDirect(3, -1);  // The guest masks the vector.
+  const int relay = vhost_[1]->rings[vhost::kTxRing].call;
+  const uint64_t one = 1;
+  REQUIRE(::write(relay, &one, sizeof(one)) == sizeof(one));
+  const bool relayed = Eventually([&] { return interrupt_.count(3) == 1; });
+  interrupt_.SetDirect(3, -1);          // Told again: no second ioctl.
+  interrupt_.SetDirect(3, irqfd.fd());  // Unmasked.
+
+  CHECK(relay != irqfd.fd());
+  CHECK(relay >= 0);
+  CHECK(relayed);
+  CHECK(vhost_[1]->rings[vhost::kTxRing].call == irqfd.fd());
+  CHECK(vhost_[1]->CallsStartingWith("SET_VRING_CALL").size() == calls_before + 2);
+}
+
+TEST_CASE_METHOD(VhostDeviceTest, "After a reset vector changes reach no vhost ring") {
+  MakeDevice();
+  auto irqfd = EventFd::Create().value();
+  Activate();
+  ResetDevice();
+  const size_t calls_before = vhost_[0]->calls.size();
+
+  interrupt_.SetDirect(0, irqfd.fd());
+
+  CHECK_FALSE(interrupt_.listener);
+  CHECK(vhost_[0]->calls.size() == calls_before);
+}
+
 TEST_CASE_METHOD(VhostDeviceTest, "Reset detaches the tap and reads every ring's base") {
   MakeDevice();
   Activate();

@@ -64,8 +64,25 @@ class RecordingInterrupt final : public VirtioInterrupt {
   void NotifyConfigChange() noexcept override { config_changes.fetch_add(1); }
   int count(uint16_t queue) const { return notifications.at(queue).load(); }
 
+  // Direct delivery, as a virtio-pci transport with irqfds offers it.
+  int DirectQueueEventFd(uint16_t queue) const noexcept override {
+    return queue < direct.size() ? direct[queue] : -1;
+  }
+  void SetDirectListener(DirectListener l) override { listener = std::move(l); }
+  // A guest's mask (fd -1) or unmask of `queue`'s vector.
+  void SetDirect(uint16_t queue, int fd) {
+    direct.at(queue) = fd;
+    if (listener) listener(queue, fd);
+  }
+
   std::array<std::atomic<int>, 64> notifications{};
   std::atomic<int> config_changes{0};
+  std::array<int, 64> direct = [] {
+    std::array<int, 64> fds{};
+    fds.fill(-1);
+    return fds;
+  }();
+  DirectListener listener;
 };
 
 // Polls `done` for up to five seconds.

@@ -3,6 +3,7 @@
 #include "devices/virtio/transport/pci_interrupt.h"
 
 #include <catch2/catch.hpp>
+#include <utility>
 #include <vector>
 
 #include "tests/unit/devices/virtio/transport/pci_fixture.h"
@@ -171,6 +172,63 @@ TEST_CASE_METHOD(PciTransportTest, "A masked queue vector is pending in the PBA 
   CHECK(!fired_while_masked);
   CHECK(msi.fired == std::vector<uint16_t>{1});
   CHECK(Bar<uint64_t>(T::kMsixPbaOffset) == 0);
+}
+
+TEST_CASE_METHOD(PciTransportTest,
+                 "A queue's direct eventfd is its vector's irqfd while the vector is unmasked") {
+  msi.direct_fds[1] = 51;
+  Start();  // The device holds the interrupt from DRIVER_OK on.
+  std::vector<std::pair<uint16_t, int>> heard;
+  device->interrupt->SetDirectListener(
+      [&](uint16_t queue, int fd) { heard.emplace_back(queue, fd); });
+  EnableMsix();
+  ProgramVector(1, /*masked=*/true);
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_SELECT, 0);
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_MSIX, 1);
+  const int masked = device->interrupt->DirectQueueEventFd(0);
+  heard.clear();
+
+  SetBar<uint32_t>(T::kMsixTableOffset + 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);  // Unmask.
+  const auto after_unmask = heard;
+  heard.clear();
+  SetBar<uint32_t>(T::kMsixTableOffset + 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 1);  // Mask.
+  const auto after_mask = heard;
+
+  using Heard = std::vector<std::pair<uint16_t, int>>;
+  CHECK(masked == -1);
+  CHECK(after_unmask == Heard{{0, 51}, {1, -1}});
+  CHECK(after_mask == Heard{{0, -1}, {1, -1}});
+  CHECK(device->interrupt->DirectQueueEventFd(1) == -1);  // No vector.
+}
+
+TEST_CASE_METHOD(PciTransportTest, "Moving a queue to another vector tells the direct listener") {
+  msi.direct_fds[1] = 51;
+  msi.direct_fds[2] = 52;
+  Start();
+  EnableMsix();
+  ProgramVector(1);
+  ProgramVector(2);
+  std::vector<std::pair<uint16_t, int>> heard;
+  device->interrupt->SetDirectListener(
+      [&](uint16_t queue, int fd) { heard.emplace_back(queue, fd); });
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_SELECT, 1);
+
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_MSIX, 1);
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_MSIX, 2);
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+
+  using Heard = std::vector<std::pair<uint16_t, int>>;
+  CHECK(heard == Heard{{1, 51}, {1, 52}, {1, -1}});
+}
+
+TEST_CASE_METHOD(PciTransportTest, "With MSI-X disabled no queue has a direct eventfd") {
+  msi.direct_fds[1] = 51;
+  Start();
+  ProgramVector(1);
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_SELECT, 0);
+  SetBar<uint16_t>(kCommon + VIRTIO_PCI_COMMON_Q_MSIX, 1);
+
+  CHECK(device->interrupt->DirectQueueEventFd(0) == -1);
 }
 
 TEST_CASE_METHOD(PciTransportTest, "MSI-X table access of width 2 through the BAR is ignored") {

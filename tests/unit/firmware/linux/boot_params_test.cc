@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/support/fake_guest_memory.h"
+#include "tests/support/packed.h"
 
 namespace mini_vmm::firmware::linux_boot {
 
@@ -52,12 +53,12 @@ BootParamsConfig TypicalConfig() {
 TEST_CASE("The synthetic header says HdrS, protocol 2.12, 64-bit capable, loaded high") {
   setup_header h = SyntheticHeader();
 
-  CHECK(h.boot_flag == 0xaa55);
-  CHECK(h.header == 0x53726448);
-  CHECK(h.version == 0x020c);
+  CHECK(mini_vmm::testing::Value(h.boot_flag) == 0xaa55);
+  CHECK(mini_vmm::testing::Value(h.header) == 0x53726448);
+  CHECK(mini_vmm::testing::Value(h.version) == 0x020c);
   CHECK((h.xloadflags & XLF_KERNEL_64) != 0);
   CHECK((h.loadflags & LOADED_HIGH) != 0);
-  CHECK(h.cmdline_size == 2047);
+  CHECK(mini_vmm::testing::Value(h.cmdline_size) == 2047);
 }
 
 // --- BuildBootParams ----------------------------------------------------------
@@ -66,8 +67,8 @@ TEST_CASE("BuildBootParams puts the command line address in cmd_line_ptr") {
   auto params = BuildBootParams(TypicalConfig());
 
   REQUIRE(params.ok());
-  CHECK(params->hdr.cmd_line_ptr == 0x20000);
-  CHECK(params->ext_cmd_line_ptr == 0);
+  CHECK(mini_vmm::testing::Value(params->hdr.cmd_line_ptr) == 0x20000);
+  CHECK(mini_vmm::testing::Value(params->ext_cmd_line_ptr) == 0);
 }
 
 TEST_CASE("BuildBootParams splits a command line address above 4 GiB into ext_cmd_line_ptr") {
@@ -77,45 +78,45 @@ TEST_CASE("BuildBootParams splits a command line address above 4 GiB into ext_cm
   auto params = BuildBootParams(config);
 
   REQUIRE(params.ok());
-  CHECK(params->hdr.cmd_line_ptr == 0x2345'6000);
-  CHECK(params->ext_cmd_line_ptr == 1);
+  CHECK(mini_vmm::testing::Value(params->hdr.cmd_line_ptr) == 0x2345'6000);
+  CHECK(mini_vmm::testing::Value(params->ext_cmd_line_ptr) == 1);
 }
 
 TEST_CASE("BuildBootParams describes the initrd") {
   auto params = BuildBootParams(TypicalConfig());
 
   REQUIRE(params.ok());
-  CHECK(params->hdr.ramdisk_image == 0x7f00000);
-  CHECK(params->hdr.ramdisk_size == 0x123456);
-  CHECK(params->ext_ramdisk_image == 0);
-  CHECK(params->ext_ramdisk_size == 0);
+  CHECK(mini_vmm::testing::Value(params->hdr.ramdisk_image) == 0x7f00000);
+  CHECK(mini_vmm::testing::Value(params->hdr.ramdisk_size) == 0x123456);
+  CHECK(mini_vmm::testing::Value(params->ext_ramdisk_image) == 0);
+  CHECK(mini_vmm::testing::Value(params->ext_ramdisk_size) == 0);
 }
 
 TEST_CASE("BuildBootParams passes the ACPI RSDP address") {
   auto params = BuildBootParams(TypicalConfig());
 
   REQUIRE(params.ok());
-  CHECK(params->acpi_rsdp_addr == 0xe0000);
+  CHECK(mini_vmm::testing::Value(params->acpi_rsdp_addr) == 0xe0000);
 }
 
 TEST_CASE("BuildBootParams marks the loader as undefined (0xff) and keeps the header") {
   auto params = BuildBootParams(TypicalConfig());
 
   REQUIRE(params.ok());
-  CHECK(params->hdr.type_of_loader == 0xff);
-  CHECK(params->hdr.vid_mode == 0xffff);
-  CHECK(params->hdr.header == 0x53726448);
-  CHECK(params->hdr.version == 0x020c);
+  CHECK(mini_vmm::testing::Value(params->hdr.type_of_loader) == 0xff);
+  CHECK(mini_vmm::testing::Value(params->hdr.vid_mode) == 0xffff);
+  CHECK(mini_vmm::testing::Value(params->hdr.header) == 0x53726448);
+  CHECK(mini_vmm::testing::Value(params->hdr.version) == 0x020c);
 }
 
 TEST_CASE("BuildBootParams copies the memory map") {
   auto params = BuildBootParams(TypicalConfig());
 
   REQUIRE(params.ok());
-  REQUIRE(params->e820_entries == 2);
-  CHECK(params->e820_table[1].addr == 0x100000);
-  CHECK(params->e820_table[1].size == 0x7f00000);
-  CHECK(params->e820_table[1].type == kE820Ram);
+  REQUIRE(mini_vmm::testing::Value(params->e820_entries) == 2);
+  CHECK(mini_vmm::testing::Value(params->e820_table[1].addr) == 0x100000);
+  CHECK(mini_vmm::testing::Value(params->e820_table[1].size) == 0x7f00000);
+  CHECK(mini_vmm::testing::Value(params->e820_table[1].type) == kE820Ram);
 }
 
 TEST_CASE("BuildBootParams accepts a memory map of exactly 128 entries") {
@@ -125,7 +126,7 @@ TEST_CASE("BuildBootParams accepts a memory map of exactly 128 entries") {
   auto params = BuildBootParams(config);
 
   REQUIRE(params.ok());
-  CHECK(params->e820_entries == 128);
+  CHECK(mini_vmm::testing::Value(params->e820_entries) == 128);
 }
 
 TEST_CASE("TooManyE820Entries: a memory map of 129 entries fails naming both counts") {

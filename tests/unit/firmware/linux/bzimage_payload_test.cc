@@ -12,6 +12,7 @@
 #include "tests/support/compress_tool.h"
 #include "tests/support/fake_guest_memory.h"
 #include "tests/support/fake_kernel_images.h"
+#include "tests/support/packed.h"
 
 namespace mini_vmm::firmware::linux_boot {
 namespace {
@@ -111,7 +112,7 @@ TEST_CASE("The decompressed kernel is entered at the ELF entry with the bzImage'
   REQUIRE(kernel.ok());
   CHECK(kernel->format == KernelFormat::kDecompressedBzImage);
   CHECK(kernel->entry == testing::kFakeElfEntry);
-  CHECK(kernel->header.cmdline_size == 4095);
+  CHECK(mini_vmm::testing::Value(kernel->header.cmdline_size) == 4095);
   CHECK(kernel->end == testing::kFakeElfLoadAddress + testing::kFakeElfMemorySize);
   uint8_t first = 0;
   REQUIRE(mem.Read(GuestAddress(testing::kFakeElfLoadAddress), {&first, 1}));
@@ -124,7 +125,7 @@ TEST_CASE("HeaderClaimsKaslr: the decompressed kernel is not told it was randomi
   bz.header.loadflags = LOADED_HIGH | KASLR_FLAG;
   auto kernel = LoadDecompressedKernel(mem, bz.header, FakeVmlinux());
   REQUIRE(kernel.ok());
-  CHECK(kernel->header.loadflags == LOADED_HIGH);
+  CHECK(mini_vmm::testing::Value(kernel->header.loadflags) == LOADED_HIGH);
 }
 
 TEST_CASE("DecompressedKernelTooBigForRam: a vmlinux beyond guest RAM fails") {

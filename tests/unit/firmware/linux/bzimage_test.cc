@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tests/support/fake_kernel_images.h"
+#include "tests/support/packed.h"
 
 namespace mini_vmm::firmware::linux_boot {
 namespace {
@@ -22,10 +23,10 @@ TEST_CASE("A valid bzImage parses with its setup header") {
   auto bz = ParseBzImage(image);
 
   REQUIRE(bz.ok());
-  CHECK(bz->header.version == 0x020f);
-  CHECK(bz->header.pref_address == testing::kFakePrefAddress);
-  CHECK(bz->header.init_size == testing::kFakeInitSize);
-  CHECK(bz->header.cmdline_size == 2047);
+  CHECK(mini_vmm::testing::Value(bz->header.version) == 0x020f);
+  CHECK(mini_vmm::testing::Value(bz->header.pref_address) == testing::kFakePrefAddress);
+  CHECK(mini_vmm::testing::Value(bz->header.init_size) == testing::kFakeInitSize);
+  CHECK(mini_vmm::testing::Value(bz->header.cmdline_size) == 2047);
 }
 
 TEST_CASE("The protected-mode part starts after setup_sects + 1 sectors") {
@@ -70,9 +71,9 @@ TEST_CASE("Header bytes past the header's end (setup code) are zeroed") {
   auto bz = ParseBzImage(image);
 
   REQUIRE(bz.ok());
-  CHECK(bz->header.handover_offset == 0);
-  CHECK(bz->header.kernel_info_offset == 0);
-  CHECK(bz->header.init_size == testing::kFakeInitSize);
+  CHECK(mini_vmm::testing::Value(bz->header.handover_offset) == 0);
+  CHECK(mini_vmm::testing::Value(bz->header.kernel_info_offset) == 0);
+  CHECK(mini_vmm::testing::Value(bz->header.init_size) == testing::kFakeInitSize);
 }
 
 TEST_CASE("A header that extends to kernel_info_offset keeps that field") {
@@ -84,7 +85,7 @@ TEST_CASE("A header that extends to kernel_info_offset keeps that field") {
   auto bz = ParseBzImage(image);
 
   REQUIRE(bz.ok());
-  CHECK(bz->header.kernel_info_offset == 0x1234);
+  CHECK(mini_vmm::testing::Value(bz->header.kernel_info_offset) == 0x1234);
 }
 
 TEST_CASE("CmdlineLimit is the header's cmdline_size from protocol 2.06") {

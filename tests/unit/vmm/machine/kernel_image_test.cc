@@ -12,6 +12,7 @@
 #include "tests/support/compress_tool.h"
 #include "tests/support/fake_guest_memory.h"
 #include "tests/support/fake_kernel_images.h"
+#include "tests/support/packed.h"
 #include "vmm/base/sha256.h"
 
 namespace mini_vmm {
@@ -67,7 +68,7 @@ TEST_CASE("A bzImage is decompressed on the host and entered at the vmlinux's en
   CHECK(k->source == KernelSource::kDecompressed);
   CHECK(k->kernel.format == lb::KernelFormat::kDecompressedBzImage);
   CHECK(k->kernel.entry == testing::kFakeElfEntry);
-  CHECK(k->kernel.header.init_size == testing::kFakeInitSize);
+  CHECK(mini_vmm::testing::Value(k->kernel.header.init_size) == testing::kFakeInitSize);
 }
 
 TEST_CASE("The second load of the same bzImage reads the cache") {

@@ -1,2 +1,4 @@
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+// The plain unit tests' main.
+#include "tests/support/catch_session.h"
+
+int main(int argc, char* argv[]) { return mini_vmm::test::RunCatch(argc, argv); }

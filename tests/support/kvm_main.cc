@@ -9,12 +9,11 @@
 // MINI_VMM_REQUIRE_KVM=1 turns the skip into a failure: scripts/test sets it
 // for the run inside scripts/nested, where /dev/kvm must exist, so an L1
 // whose kvm_amd did not load cannot pass as "everything skipped".
-#define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
+#include "tests/support/catch_session.h"
 #include "vmm/kvm/kvm.h"
 
 namespace {
@@ -27,31 +26,19 @@ bool KvmRequired() {
   return value != nullptr && std::string_view(value) == "1";
 }
 
-// Listing (ctest's discovery at build time) and --help need no KVM.
-bool RunsTests(const Catch::ConfigData& config) {
-  return !(config.listTests || config.listTestNamesOnly || config.listTags ||
-           config.listReporters || config.showHelp || config.libIdentify);
+// -1 (run the tests) where /dev/kvm opens, else skipped or failed.
+int WithoutKvm() {
+  auto kvm = mini_vmm::kvm::Kvm::Open();
+  if (kvm.ok()) return -1;
+  if (KvmRequired()) {
+    std::fprintf(stderr, "KVM tier: MINI_VMM_REQUIRE_KVM=1 but %s\n",
+                 kvm.error().ToString().c_str());
+    return 1;
+  }
+  std::printf("KVM tier skipped: %s\n", kvm.error().ToString().c_str());
+  return kSkipExitCode;
 }
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
-  Catch::Session session;
-  if (int status = session.applyCommandLine(argc, argv); status != 0) return status;
-
-  if (RunsTests(session.configData())) {
-    auto kvm = mini_vmm::kvm::Kvm::Open();
-    if (!kvm.ok()) {
-      if (KvmRequired()) {
-        std::fprintf(stderr, "KVM tier: MINI_VMM_REQUIRE_KVM=1 but %s\n",
-                     kvm.error().ToString().c_str());
-        return 1;
-      }
-      std::printf("KVM tier skipped: %s\n", kvm.error().ToString().c_str());
-      return kSkipExitCode;
-    }
-  }
-  // Catch returns the number of failed assertions; 77 of them must not
-  // read as "skipped".
-  return session.run() == 0 ? 0 : 1;
-}
+int main(int argc, char* argv[]) { return mini_vmm::test::RunCatch(argc, argv, WithoutKvm); }

@@ -9,16 +9,17 @@
 // MINI_VMM_REQUIRE_VHOST=1 turns the skip into a failure: scripts/test sets
 // it for the run inside scripts/nested, whose L1 loads tun and vhost_net and
 // runs the tests as root, so a missing module cannot pass as "skipped".
-#define CATCH_CONFIG_RUNNER
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
+
+#include "tests/support/catch_session.h"
 
 namespace {
 
@@ -27,11 +28,6 @@ constexpr int kSkipExitCode = 77;
 bool VhostRequired() {
   const char* value = std::getenv("MINI_VMM_REQUIRE_VHOST");
   return value != nullptr && std::string_view(value) == "1";
-}
-
-bool RunsTests(const Catch::ConfigData& config) {
-  return !(config.listTests || config.listTestNamesOnly || config.listTags ||
-           config.listReporters || config.showHelp || config.libIdentify);
 }
 
 // Empty if `path` opens read-write, else why not.
@@ -44,24 +40,21 @@ std::string CannotOpen(const char* path) {
   return std::string("cannot open ") + path + ": " + std::strerror(errno);
 }
 
+// -1 (run the tests) where both devices open as root, else skipped or
+// failed.
+int WithoutVhost() {
+  std::string why = CannotOpen("/dev/vhost-net");
+  if (why.empty()) why = CannotOpen("/dev/net/tun");
+  if (why.empty() && ::geteuid() != 0) why = "the tests create taps, which needs root";
+  if (why.empty()) return -1;
+  if (VhostRequired()) {
+    std::fprintf(stderr, "vhost tier: MINI_VMM_REQUIRE_VHOST=1 but %s\n", why.c_str());
+    return 1;
+  }
+  std::printf("vhost tier skipped: %s\n", why.c_str());
+  return kSkipExitCode;
+}
+
 }  // namespace
 
-int main(int argc, char* argv[]) {
-  Catch::Session session;
-  if (int status = session.applyCommandLine(argc, argv); status != 0) return status;
-
-  if (RunsTests(session.configData())) {
-    std::string why = CannotOpen("/dev/vhost-net");
-    if (why.empty()) why = CannotOpen("/dev/net/tun");
-    if (why.empty() && ::geteuid() != 0) why = "the tests create taps, which needs root";
-    if (!why.empty()) {
-      if (VhostRequired()) {
-        std::fprintf(stderr, "vhost tier: MINI_VMM_REQUIRE_VHOST=1 but %s\n", why.c_str());
-        return 1;
-      }
-      std::printf("vhost tier skipped: %s\n", why.c_str());
-      return kSkipExitCode;
-    }
-  }
-  return session.run() == 0 ? 0 : 1;
-}
+int main(int argc, char* argv[]) { return mini_vmm::test::RunCatch(argc, argv, WithoutVhost); }

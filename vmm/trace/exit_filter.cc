@@ -4,7 +4,10 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <string>
 #include <variant>
+
+#include "vmm/base/format.h"
 
 namespace mini_vmm::trace {
 namespace {
@@ -36,6 +39,22 @@ struct KindOfVisitor {
   }
 };
 
+// `text` in double quotes for an error message, with bytes that are not
+// printable ASCII as \xNN: a filter can hold anything (a newline would
+// split the one-line message).
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      out += Format("\\x{:02x}", byte);
+    }
+  }
+  return out + "\"";
+}
+
 // A whole-string unsigned number: 0x-prefixed hex or decimal.
 std::optional<uint64_t> ParseNumber(std::string_view text) {
   int base = 10;
@@ -63,7 +82,7 @@ Result<AddressRange> ParseRange(std::string_view term, std::string_view text, ui
     const std::optional<uint64_t> length = ParseNumber(text.substr(plus + 1));
     if (first && length) {
       if (*length == 0 || *length - 1 > std::numeric_limits<uint64_t>::max() - *first) {
-        return Error::Invalid("--trace-exits range \"{}\" is empty or wraps around", term);
+        return Error::Invalid("--trace-exits range {} is empty or wraps around", Quoted(term));
       }
       last = *first + (*length - 1);
     }
@@ -72,13 +91,14 @@ Result<AddressRange> ParseRange(std::string_view term, std::string_view text, ui
     last = first;
   }
   if (!first || !last) {
-    return Error::Invalid("--trace-exits range \"{}\" is not ADDR, FIRST-LAST or BASE+LENGTH",
-                          term);
+    return Error::Invalid("--trace-exits range {} is not ADDR, FIRST-LAST or BASE+LENGTH",
+                          Quoted(term));
   }
-  if (*first > *last)
-    return Error::Invalid("--trace-exits range \"{}\" ends before it starts", term);
+  if (*first > *last) {
+    return Error::Invalid("--trace-exits range {} ends before it starts", Quoted(term));
+  }
   if (*last > limit) {
-    return Error::Invalid("--trace-exits range \"{}\" goes past the last address {:#x}", term,
+    return Error::Invalid("--trace-exits range {} goes past the last address {:#x}", Quoted(term),
                           limit);
   }
   return AddressRange{*first, *last};
@@ -111,7 +131,7 @@ Result<void> ParseTerm(std::string_view term, ExitFilter& filter, size_t& ranges
       return {};
     }
     if (k.kind != ExitKind::kPio && k.kind != ExitKind::kMmio) {
-      return Error::Invalid("--trace-exits term \"{}\": only pio and mmio take a range", term);
+      return Error::Invalid("--trace-exits term {}: only pio and mmio take a range", Quoted(term));
     }
     if (++ranges > kMaxExitFilterRanges) {
       return Error::Invalid("--trace-exits has more than {} ranges", kMaxExitFilterRanges);
@@ -121,7 +141,7 @@ Result<void> ParseTerm(std::string_view term, ExitFilter& filter, size_t& ranges
     filter.AllowRange(k.kind, TRY(ParseRange(term, term.substr(equals + 1), limit)));
     return {};
   }
-  return Error::Invalid("unknown --trace-exits term \"{}\": {}", term, kExpected);
+  return Error::Invalid("unknown --trace-exits term {}: {}", Quoted(term), kExpected);
 }
 
 }  // namespace

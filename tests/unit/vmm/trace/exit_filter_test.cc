@@ -187,6 +187,17 @@ TEST_CASE("ExitFilter rejects more ranges than it keeps") {
   CHECK(ErrorOf(text) == "--trace-exits has more than 16 ranges");
 }
 
+TEST_CASE("ExitFilter quotes control bytes of a bad term, so the error stays one line") {
+  CHECK(ErrorOf("pio,p\nio") ==
+        "unknown --trace-exits term \"p\\x0aio\": expected all, pio, mmio, hlt, debug, intr, "
+        "other, pio=RANGE or mmio=RANGE");
+}
+
+TEST_CASE("ExitFilter quotes a quote in a bad range") {
+  CHECK(ErrorOf("pio=\"1") ==
+        "--trace-exits range \"pio=\\x221\" is not ADDR, FIRST-LAST or BASE+LENGTH");
+}
+
 TEST_CASE("ExitFilter accepts exactly the maximum number of ranges") {
   std::string text = "pio=1";
   for (size_t i = 1; i < kMaxExitFilterRanges; ++i) text += ",pio=1";

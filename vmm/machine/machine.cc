@@ -225,7 +225,7 @@ Result<StopReason> Machine::Run(gdb::GdbServer* gdb) {
   std::optional<gdb::KvmTarget> gdb_target;
   std::function<void(uint32_t, const kvm::DebugExit&)> on_debug;
   if (gdb != nullptr) {
-    gdb_stops.emplace(TRY(EventFd::Create()));
+    gdb_stops.emplace(TRY(EventFd::Create()), static_cast<uint32_t>(vcpus_.size()));
     gdb_target.emplace(vcpus_, memory_, stop_, *gdb_stops);
     on_debug = [&gdb_target](uint32_t vcpu, const kvm::DebugExit& exit) {
       gdb_target->OnDebugExit(vcpu, exit);

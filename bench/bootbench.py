@@ -12,6 +12,10 @@ QEMU runs twice per round: as a user who benchmarks it would configure it
 seconds under KVM) and with microvm's defaults, labelled as such. The
 guest's own uptime at the marker (printed by /init) is reported beside the
 wall time, so the VMM's share and the guest's share are apart.
+--variant LABEL=ARGS adds mini-vmm with extra arguments to the rotation
+(e.g. `--variant "gdb=--gdb 127.0.0.1:23456"`: the GDB stub listening, no
+client), reported as a ratio to plain mini-vmm; --vmms picks which of the
+base VMMs run (e.g. only mini-vmm, for a variant's cost alone).
 RSS outside guest RAM is read from /proc/PID/smaps at the marker: VmRSS
 minus the resident part of the guest-RAM mapping(s), whose huge-page share
 is reported too.
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import select
 import statistics
 import subprocess
@@ -116,11 +121,16 @@ def marker_in_file(path):
         return False
 
 
+def is_mini_vmm(vmm):
+    return vmm == "mini-vmm" or vmm.startswith("mini-vmm+")
+
+
 def vmm_argv(vmm, args, marker):
-    if vmm == "mini-vmm":
+    if is_mini_vmm(vmm):
+        extra = shlex.split(args.variants[vmm]) if vmm in args.variants else []
         return [args.mini_vmm, "run", "--kernel", args.kernel, "--initrd", args.initrd,
                 "--memory", "%dM" % args.memory, "--cpus", str(args.cpus),
-                "--cmdline", CMDLINE, "--boot-timer"]
+                "--cmdline", CMDLINE, "--boot-timer"] + extra
     machine = "microvm,rtc=on" if vmm == "qemu-rtc" else "microvm"
     return [args.qemu, "-M", machine, "-accel", "kvm", "-cpu", "host",
             "-m", "%d" % args.memory, "-smp", str(args.cpus), "-nodefaults",
@@ -139,7 +149,7 @@ def run_one(vmm, args):
         out = Output(proc)
         deadline = start + args.timeout
         try:
-            if vmm == "mini-vmm":
+            if is_mini_vmm(vmm):
                 reached = lambda: b"guest boot marker" in out.text(proc.stderr)
             else:
                 reached = lambda: marker_in_file(marker)
@@ -179,9 +189,28 @@ def main():
     parser.add_argument("--cpus", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--vmms", default=",".join(VMMS),
+                        help="comma-separated base VMMs to run (default: all)")
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL=ARGS",
+                        help="also run mini-vmm with ARGS added, as mini-vmm+LABEL")
     args = parser.parse_args()
 
-    names = list(VMMS)
+    args.variants = {}
+    for spec in args.variant:
+        label, sep, extra = spec.partition("=")
+        if not sep or not label:
+            parser.error("--variant wants LABEL=ARGS, not %r" % spec)
+        args.variants["mini-vmm+" + label] = extra
+        VMMS["mini-vmm+" + label] = "mini-vmm " + extra
+    names = ["mini-vmm"] + [v for v in args.vmms.split(",") if v != "mini-vmm"]
+    for vmm in names:
+        if vmm not in VMMS:
+            parser.error("unknown VMM %r (one of %s)" % (vmm, ", ".join(VMMS)))
+    names += list(args.variants)
+    if args.variants and os.environ.get("MINI_VMM_IN_L1") == "1":
+        # scripts/nested's L1 has no network, not even loopback, up; a
+        # variant may listen on it (--gdb).
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     results = {vmm: [] for vmm in names}
     for i in range(args.runs):
         # Rotate which goes first, so none always gets the fresher L1.
@@ -201,8 +230,16 @@ def main():
         summary[vmm] = {key: median_of(runs, key) for key in runs[0]}
         summary[vmm]["description"] = VMMS[vmm]
         summary[vmm]["runs"] = runs
+    # mini-vmm over each other VMM; each variant over plain mini-vmm.
     ratios = {other: summary["mini-vmm"]["seconds"] / summary[other]["seconds"]
-              for other in names[1:]}
+              for other in names[1:] if not is_mini_vmm(other)}
+    variant_ratios = {v: summary[v]["seconds"] / summary["mini-vmm"]["seconds"]
+                      for v in args.variants}
+    # Each round's variant over the same round's mini-vmm: an L1 that slows
+    # down over the session (or a busy host) moves both alike.
+    paired_ratios = {v: statistics.median(r["seconds"] / base["seconds"]
+                                          for r, base in zip(results[v], results["mini-vmm"]))
+                     for v in args.variants}
     print()
     print("kernel %s, initrd %s, %d MiB, %d vCPU(s), %d runs each, medians"
           % (os.path.basename(args.kernel), os.path.basename(args.initrd), args.memory,
@@ -215,9 +252,14 @@ def main():
                  s["private_outside_ram_kib"], VMMS[vmm]))
     for other, ratio in ratios.items():
         print("ratio mini-vmm / %-12s boot time: %.2f" % (other, ratio))
+    for variant, ratio in variant_ratios.items():
+        print("ratio %s / mini-vmm boot time: %.3f (median of per-round ratios %.3f)"
+              % (variant, ratio, paired_ratios[variant]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": summary, "ratios": ratios, "cpus": args.cpus,
+            json.dump({"summary": summary, "ratios": ratios, "variant_ratios": variant_ratios,
+                       "paired_variant_ratios": paired_ratios,
+                       "cpus": args.cpus,
                        "memory_mib": args.memory, "kernel": args.kernel}, f, indent=2)
 
 

@@ -9,8 +9,9 @@
 //   0 <len:u8> <bytes>   raw bytes to the session, as the socket delivers them
 //   1 <len:u16> <bytes>  one packet with a correct checksum around the bytes
 //   2 <vcpu:u8> <reason:u8> <pc:u64> <slot:u8>
-//                        the target reports a stop (delivered only while the
-//                        session runs, as the server does)
+//                        the target reports a stop (in any state, as the
+//                        server delivers them: kept while gdb holds the guest)
+//   3 <stop> <stop>      two stops that raced, delivered together
 //   other                the client disconnects; the input ends
 // Checked (VMM_CHECK aborts, which libFuzzer reports as a crash):
 //   - everything the stub sends decodes as acks and packets with correct
@@ -94,8 +95,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (bytes.find_first_of("MX") != std::string::npos) client_wrote_memory = true;
       Feed(session, op == 0 ? bytes : EncodePacket(bytes));
     } else if (op == 2) {
-      const StopEvent event = ReadStop(in);
-      if (session.state() == Session::State::kRunning) session.OnStop(event);
+      session.OnStop(ReadStop(in));
+    } else if (op == 3) {
+      const StopEvent first = ReadStop(in);
+      const std::vector<StopEvent> racing = {first, ReadStop(in)};
+      session.OnStops(racing);
     } else {
       break;
     }

@@ -33,6 +33,11 @@ def stop(vcpu, reason, pc=0, slot=0):
     return struct.pack('<BBBQB', 2, vcpu, reason, pc, slot)
 
 
+def racing(first, second):
+    """Two stops delivered together (op 3): each a stop() without its op byte."""
+    return bytes([3]) + first[1:] + second[1:]
+
+
 def session(*ops):
     return b''.join(ops)
 
@@ -64,6 +69,11 @@ SEEDS = {
     'foreign_int3': session(packet('vCont;c'), stop(0, SOFTWARE_BREAKPOINT, TEXT + 0x40),
                             raw(b'\x03'), packet('k')),
     'interrupt': session(packet('c'), raw(b'\x03'), packet('?'), packet('s'), stop(0, STEP)),
+    'racing_stops': session(packet('Z2,ffffffff81000100,8'), packet('vCont;s:1;c'),
+                            racing(stop(0, STEP), stop(2, HARDWARE_BREAKPOINT, 0, 0)),
+                            packet('c'), packet('c'), stop(1, STEP), packet('D')),
+    'stop_after_interrupt': session(packet('c'), raw(b'\x03'), stop(1, STEP), packet('c'),
+                                    packet('k')),
     'bad_frames': session(raw('$qC#00'), raw('-'), raw('$m ffff$qC#b4'), raw('}}}*'),
                           raw('$' + 'a' * 600 + '#00'), packet('vCont;x'),
                           packet('Hg9'), packet('Z0')),

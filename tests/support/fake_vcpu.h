@@ -15,6 +15,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "vmm/runtime/runnable_vcpu.h"
@@ -52,6 +53,16 @@ class FakeVcpu final : public RunnableVcpu {
   }
   Result<bool> IsParked() const override { return parked.load(); }
   std::string Describe(const GuestMemory&) const override { return "fake vCPU registers"; }
+  Result<arch::x86_64::GuestCode> CodeAtPc(const GuestMemory&) const override {
+    std::lock_guard lock(mutex_);
+    if (!code_) return Error::Invalid("fake vCPU {} has no code", id_);
+    return *code_;
+  }
+  // What CodeAtPc() returns from now on (before: an error).
+  void SetCode(arch::x86_64::GuestCode code) {
+    std::lock_guard lock(mutex_);
+    code_ = std::move(code);
+  }
 
   void Script(kvm::VcpuExit exit) {
     std::lock_guard lock(mutex_);
@@ -86,6 +97,7 @@ class FakeVcpu final : public RunnableVcpu {
   mutable std::condition_variable changed_;
   std::deque<kvm::VcpuExit> script_;
   std::list<std::vector<uint8_t>> payloads_;
+  std::optional<arch::x86_64::GuestCode> code_;
   size_t consumed_ = 0;
   bool in_run_ = false;
   bool exit_requested_ = false;

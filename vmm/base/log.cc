@@ -11,15 +11,15 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kWarn)};
 std::atomic<int64_t> g_start_ns{0};
 
+constexpr std::array<std::string_view, 5> kLevelNames = {"error", "warn", "info", "debug", "trace"};
+
+}  // namespace
+
 int64_t MonotonicNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-
-constexpr std::array<std::string_view, 5> kLevelNames = {"error", "warn", "info", "debug", "trace"};
-
-}  // namespace
 
 void SetLevel(LogLevel level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
 LogLevel GetLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
@@ -79,10 +79,13 @@ void Write(LogLevel level, std::string_view message) noexcept {
 }
 
 bool RateLimiter::Allow(uint64_t* suppressed) noexcept {
+  return AllowAt(MonotonicNs(), suppressed);
+}
+
+bool RateLimiter::AllowAt(int64_t now, uint64_t* suppressed) noexcept {
   // GCRA: each message costs one emission interval; up to `burst_` intervals
   // may be borrowed ahead of now.
   const int64_t interval = 1'000'000'000 / static_cast<int64_t>(per_second_ ? per_second_ : 1);
-  const int64_t now = MonotonicNs();
   int64_t next = next_free_ns_.load(std::memory_order_relaxed);
   for (;;) {
     const int64_t base = next < now ? now : next;

@@ -30,6 +30,8 @@ void Write(LogLevel level, std::string_view message) noexcept;
 // Time since the process started (main() calls MarkProcessStart early).
 std::chrono::nanoseconds SinceProcessStart();
 void MarkProcessStart();
+// CLOCK_MONOTONIC in nanoseconds, the clock RateLimiter::Allow() uses.
+int64_t MonotonicNs();
 
 // A token bucket: at most `burst` messages at once, refilled at `per_second`.
 // Thread-safe and lock-free; suppressed messages are counted and reported
@@ -42,6 +44,12 @@ class RateLimiter {
   // Returns true if a message may be written now; *suppressed receives the
   // number of messages dropped since the last one that passed.
   bool Allow(uint64_t* suppressed) noexcept;
+  // The same at a given CLOCK_MONOTONIC time, for callers that keep their
+  // own clock (tests, the exit trace).
+  bool AllowAt(int64_t now_ns, uint64_t* suppressed) noexcept;
+  // Takes the count of messages dropped since the last one that passed
+  // (for a final "N suppressed" when no message follows).
+  uint64_t TakeSuppressed() noexcept { return suppressed_.exchange(0, std::memory_order_relaxed); }
 
  private:
   const uint32_t burst_;

@@ -7,6 +7,7 @@
 #include "vmm/cli/size.h"
 #include "vmm/config/device_kinds.h"
 #include "vmm/gdb/listen_address.h"
+#include "vmm/trace/exit_filter.h"
 
 namespace mini_vmm::cli {
 namespace {
@@ -57,6 +58,11 @@ std::string CheckGdbAddress(const std::string& text) {
   return address.ok() ? std::string() : address.error().ToString();
 }
 
+std::string CheckTraceFilter(const std::string& text) {
+  auto filter = trace::ParseExitFilter(text);
+  return filter.ok() ? std::string() : filter.error().ToString();
+}
+
 struct RawOptions {
   // Per DeviceKinds() entry, its option's values.
   std::vector<std::vector<std::string>> devices{DeviceKinds().size()};
@@ -66,6 +72,8 @@ struct RawOptions {
   std::string kernel_decompress = "host";
   bool no_hugepages = false;
   std::string gdb;
+  std::string trace_exits;  // Empty with a bare --trace-exits: all.
+  const CLI::Option* trace_exits_option = nullptr;
 };
 
 void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
@@ -120,6 +128,25 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
   run.add_flag("--gdb-wait", config.gdb_wait,
                "hold every vCPU before its first instruction until gdb continues")
       ->needs(gdb);
+  CLI::Option* trace =
+      run.add_option("--trace-exits", raw.trace_exits,
+                     "log vCPU exits, port I/O and MMIO with the instruction at RIP; FILTER: "
+                     "comma-separated all, pio, mmio, hlt, debug, intr, other, pio=RANGE, "
+                     "mmio=RANGE (RANGE: A, A-B or A+LEN)")
+          ->type_name("[=FILTER]")
+          ->expected(0, 1)
+          ->check(CLI::Validator(CheckTraceFilter, ""));
+  raw.trace_exits_option = trace;
+  run.add_option("--trace-exits-rate", config.trace_exits_rate,
+                 "exit trace lines per second before the rest are only counted")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1'000'000u).description(""))
+      ->capture_default_str()
+      ->needs(trace);
+  run.add_option("--trace-exits-file", config.trace_exits_file,
+                 "write the exit trace to PATH (truncated) instead of stderr")
+      ->type_name("PATH")
+      ->needs(trace);
   run.add_option("--kvm-device", config.kvm_path, "KVM device node")
       ->type_name("PATH")
       ->capture_default_str();
@@ -140,6 +167,9 @@ void ApplyRawOptions(const RawOptions& raw, VmConfig& config) {
       raw.kernel_decompress == "guest" ? KernelDecompress::kGuest : KernelDecompress::kHost;
   log::ParseLevel(raw.log_level, &config.log_level);
   if (!raw.gdb.empty()) config.gdb = *gdb::ParseListenAddress(raw.gdb);
+  if (raw.trace_exits_option != nullptr && raw.trace_exits_option->count() > 0) {
+    config.trace_exits = *trace::ParseExitFilter(raw.trace_exits.empty() ? "all" : raw.trace_exits);
+  }
 }
 
 }  // namespace

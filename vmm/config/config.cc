@@ -136,6 +136,7 @@ uint64_t OpenFilesNeeded(const VmConfig& config) {
   // to be closed), its epoll, the stop mailbox and shutdown eventfds.
   constexpr uint64_t kGdbStub = 6;
   if (config.gdb) needed += kGdbStub;
+  if (config.trace_exits && !config.trace_exits_file.empty()) needed += 1;
   return needed;
 }
 

@@ -12,6 +12,7 @@
 #include "vmm/config/device_kinds.h"
 #include "vmm/gdb/listen_address.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/trace/exit_filter.h"
 
 namespace mini_vmm {
 
@@ -44,6 +45,15 @@ struct VmConfig {
   // --gdb-wait: hold every vCPU before its first instruction until gdb
   // resumes the guest (needs --gdb).
   bool gdb_wait = false;
+  // --trace-exits[=FILTER]: one line per matching vCPU exit
+  // (vmm/runtime/exit_tracer.h). None: tracing off.
+  std::optional<trace::ExitFilter> trace_exits;
+  // --trace-exits-rate N: lines per second (and burst) before the rest
+  // are counted as suppressed.
+  uint32_t trace_exits_rate = 1000;
+  // --trace-exits-file PATH: where the trace goes (truncated); empty:
+  // stderr, interleaved with the log.
+  std::string trace_exits_file;
 };
 
 // Checks everything that can be checked before creating the VM: the files

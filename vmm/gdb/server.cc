@@ -87,8 +87,8 @@ class Serve {
     (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     const timeval timeout{GdbServer::kSendTimeout.count(), 0};
     (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    target_.PauseAll();     // All-stop: gdb finds the guest stopped.
-    (void)mailbox_.Take();  // Stops from before this client are stale.
+    target_.PauseAll();        // All-stop: gdb finds the guest stopped.
+    (void)mailbox_.TakeAll();  // Stops from before this client are stale.
     const int raw = fd.get();
     client_.emplace(std::move(fd), target_);
     if (!loop_->Add(raw, [this] { ReadClient(); }).ok()) {
@@ -106,21 +106,27 @@ class Serve {
       Drop();
       return;
     }
+    // Stops posted before these bytes came belong before them: a continue
+    // must find them kept, not run the guest past them.
+    DeliverStop();
+    if (!client_) return;
     client_->session.Receive(std::span(buffer).first(static_cast<size_t>(n)));
     AfterSession();
   }
 
   void DeliverStop() {
-    std::optional<StopEvent> event = mailbox_.Take();
-    if (!event) return;
+    const std::vector<StopEvent> events = mailbox_.TakeAll();
+    if (events.empty()) return;
     if (!client_) {
-      // A stop that raced with a detach: its vCPU parked itself; let it go.
+      // Stops that raced with a detach: their vCPUs parked; let them go.
       target_.Detach();
       return;
     }
-    if (client_->session.state() != Session::State::kRunning) return;
-    target_.PauseAll();
-    client_->session.OnStop(*event);
+    // All-stop: every vCPU pauses before gdb hears of the stop. Stops that
+    // come while gdb holds the guest (they raced with this one, or with a
+    // Ctrl-C) are kept by the session for the next resume.
+    if (client_->session.state() == Session::State::kRunning) target_.PauseAll();
+    client_->session.OnStops(events);
     AfterSession();
   }
 

@@ -128,6 +128,7 @@ void Session::HandleInterrupt() {
 std::string Session::HandleDetach() {
   // "D" or "D;pid": there is one process, whichever pid gdb names.
   breakpoints_.RemoveAll();
+  deferred_.clear();
   target_.Detach();
   state_ = State::kDetached;
   SendPacket(reply::kOk);
@@ -141,6 +142,7 @@ void Session::Disconnect() {
   stepping_over_.reset();
   step_overs_.clear();
   breakpoints_.RemoveAll();
+  deferred_.clear();
   target_.Detach();
   state_ = State::kDetached;
 }

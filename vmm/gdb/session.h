@@ -2,6 +2,11 @@
 // client sends, answers through a PacketSink, and drives a Target in
 // all-stop mode: while gdb holds the guest every vCPU is paused, and a
 // resume lets them run until the first of them stops, when all pause again.
+// Stops that race (several vCPUs stop before all are paused, or one stops
+// as gdb's Ctrl-C pauses the guest) are all kept: the first is reported,
+// the others stay pending, each reported by a later resume that includes
+// its vCPU, without running anything (as gdbserver does). A pending
+// software breakpoint gdb removed meanwhile is dropped: its int3 is gone.
 //
 //   Session session(target, sink);             // the target is paused
 //   session.Receive(bytes_from_client);        // replies go to `sink`
@@ -59,9 +64,12 @@ class Session {
 
   // Bytes from the client, in any split.
   void Receive(std::span<const uint8_t> bytes);
-  // The target stopped after a Resume(). Ignored unless kRunning (a stop
-  // that raced with a Ctrl-C, say).
-  void OnStop(const StopEvent& event);
+  // The target stopped after a Resume(): `events` are the stops of
+  // different vCPUs, oldest first. While kStopped (they raced with the
+  // stop gdb was told of, or with a Ctrl-C) they are kept for the next
+  // resume; ignored after a detach.
+  void OnStops(std::span<const StopEvent> events);
+  void OnStop(const StopEvent& event) { OnStops(std::span(&event, 1)); }
   // The client is gone: breakpoints removed, the guest runs (kDetached).
   void Disconnect();
 
@@ -81,7 +89,15 @@ class Session {
   std::string BeginResume(std::vector<ResumeAction> actions);
   void RunNextStepOver();
   void ReportStop(const StopEvent& event);
+  // Makes `event` the current stop (threads, `?`) and returns its reply.
+  std::string TakeStop(const StopEvent& event);
   std::string StopReply(const StopEvent& event) const;
+  // Keeps `event` for a later resume (at most one per vCPU).
+  void Defer(const StopEvent& event);
+  // The oldest kept stop of a vCPU `actions` resumes, taken out; kept
+  // software breakpoints gdb removed since are dropped on the way.
+  std::optional<StopEvent> TakeDeferred(const std::vector<ResumeAction>& actions);
+  bool IsGuestBreakpoint(const StopEvent& event) const;
   std::string HandleDetach();
 
   Target& target_;
@@ -104,6 +120,9 @@ class Session {
   std::vector<ResumeAction> pending_;
   std::vector<StepOver> step_overs_;
   std::optional<StepOver> stepping_over_;
+  // Stops not yet reported, oldest first; at most one per vCPU (a stopped
+  // vCPU stays paused until its stop is reported).
+  std::vector<StopEvent> deferred_;
 };
 
 }  // namespace mini_vmm::gdb

@@ -99,6 +99,9 @@ std::string Session::HandleContinue(std::string_view packet) {
 }
 
 std::string Session::BeginResume(std::vector<ResumeAction> actions) {
+  // All-stop with stops still pending: report one instead of running
+  // anything. Its vCPU has not moved since it stopped.
+  if (std::optional<StopEvent> kept = TakeDeferred(actions)) return TakeStop(*kept);
   // A vCPU sitting on one of gdb's int3s would trap on it again at once:
   // it first steps over the original instruction, alone.
   std::vector<StepOver> step_overs;
@@ -130,41 +133,89 @@ void Session::RunNextStepOver() {
   target_.Resume(actions);
 }
 
-void Session::OnStop(const StopEvent& event) {
-  if (state_ != State::kRunning || event.vcpu >= pending_.size()) return;
-  if (stepping_over_) {
-    const StepOver done = *stepping_over_;
-    breakpoints_.Rearm(done.address);
-    stepping_over_.reset();
-    if (event.vcpu == done.vcpu && event.reason == StopEvent::Reason::kStep) {
-      // Off the breakpoint. If gdb asked this vCPU to step, that was the step.
-      if (pending_[done.vcpu].mode != ResumeMode::kStep) {
-        RunNextStepOver();
-        return;
-      }
-    }
-    step_overs_.clear();  // Anything else ends the resume: report it.
+bool Session::IsGuestBreakpoint(const StopEvent& event) const {
+  return event.reason == StopEvent::Reason::kSoftwareBreakpoint &&
+         !breakpoints_.HasSoftware(event.pc);
+}
+
+void Session::OnStops(std::span<const StopEvent> events) {
+  if (state_ == State::kStopped) {
+    for (const StopEvent& event : events) Defer(event);
+    return;
   }
-  if (event.reason == StopEvent::Reason::kSoftwareBreakpoint &&
-      !breakpoints_.HasSoftware(event.pc)) {
-    // The guest's own int3 (or one gdb removed meanwhile): the guest gets
-    // its #BP and everything resumes as before.
-    LOG_DEBUG_RATELIMITED("gdb: vCPU {} ran an int3 at {:#x} that gdb did not set: re-injected",
-                          event.vcpu, event.pc);
+  if (state_ != State::kRunning) return;
+  std::vector<StopEvent> reportable;
+  bool stepped_off = false;
+  for (const StopEvent& event : events) {
+    if (event.vcpu >= pending_.size()) continue;
+    // The step-over's own step: off the breakpoint. If gdb asked this vCPU
+    // to step, that was the step, and it is reported.
+    if (stepping_over_ && event.vcpu == stepping_over_->vcpu &&
+        event.reason == StopEvent::Reason::kStep &&
+        pending_[event.vcpu].mode != ResumeMode::kStep) {
+      stepped_off = true;
+      continue;
+    }
+    // The guest's own int3 (or one gdb removed meanwhile) is not gdb's
+    // business; the guest gets its #BP below, or, if another stop is
+    // reported now, hits the int3 again when it next runs.
+    if (IsGuestBreakpoint(event)) continue;
+    reportable.push_back(event);
+  }
+  if (stepping_over_) {
+    breakpoints_.Rearm(stepping_over_->address);
+    stepping_over_.reset();
+    if (!stepped_off || !reportable.empty()) step_overs_.clear();  // The resume ends.
+  }
+  if (reportable.empty()) {
+    if (stepped_off) {
+      RunNextStepOver();
+      return;
+    }
     std::vector<ResumeAction> actions = pending_;
-    actions[event.vcpu].inject_breakpoint = true;
+    for (const StopEvent& event : events) {
+      if (event.vcpu >= actions.size() || !IsGuestBreakpoint(event)) continue;
+      LOG_DEBUG_RATELIMITED("gdb: vCPU {} ran an int3 at {:#x} that gdb did not set: re-injected",
+                            event.vcpu, event.pc);
+      actions[event.vcpu].inject_breakpoint = true;
+    }
     target_.Resume(actions);
     return;
   }
-  ReportStop(event);
+  ReportStop(reportable.front());
+  for (size_t i = 1; i < reportable.size(); ++i) Defer(reportable[i]);
 }
 
-void Session::ReportStop(const StopEvent& event) {
+void Session::Defer(const StopEvent& event) {
+  if (event.vcpu >= target_.VcpuCount() || IsGuestBreakpoint(event)) return;
+  for (const StopEvent& kept : deferred_) {
+    if (kept.vcpu == event.vcpu) return;
+  }
+  deferred_.push_back(event);
+}
+
+std::optional<StopEvent> Session::TakeDeferred(const std::vector<ResumeAction>& actions) {
+  // gdb may have removed a kept breakpoint since: nothing to report there
+  // any more (the vCPU sits before the original instruction).
+  std::erase_if(deferred_, [this](const StopEvent& e) { return IsGuestBreakpoint(e); });
+  for (auto it = deferred_.begin(); it != deferred_.end(); ++it) {
+    if (it->vcpu < actions.size() && actions[it->vcpu].mode != ResumeMode::kStay) {
+      const StopEvent event = *it;
+      deferred_.erase(it);
+      return event;
+    }
+  }
+  return std::nullopt;
+}
+
+void Session::ReportStop(const StopEvent& event) { SendPacket(TakeStop(event)); }
+
+std::string Session::TakeStop(const StopEvent& event) {
   state_ = State::kStopped;
   general_thread_ = event.vcpu;
   continue_thread_ = event.vcpu;
   last_stop_ = StopReply(event);
-  SendPacket(last_stop_);
+  return last_stop_;
 }
 
 std::string Session::StopReply(const StopEvent& event) const {

@@ -1,5 +1,6 @@
 #include "vmm/machine/machine.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,12 +20,12 @@
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/console/terminal.h"
-#include "vmm/machine/boot_setup.h"
-#include "vmm/runtime/process_signals.h"
-#include "vmm/runtime/vcpu_runner.h"
 #include "vmm/gdb/kvm/kvm_target.h"
 #include "vmm/gdb/server.h"
 #include "vmm/gdb/stop_mailbox.h"
+#include "vmm/machine/boot_setup.h"
+#include "vmm/runtime/process_signals.h"
+#include "vmm/runtime/vcpu_runner.h"
 
 namespace mini_vmm {
 namespace {
@@ -60,6 +61,17 @@ void ReportDroppedOutput(uint64_t dropped) {
   pollfd stderr_fd{.fd = STDERR_FILENO, .events = POLLOUT, .revents = 0};
   if (::poll(&stderr_fd, 1, 0) != 1 || (stderr_fd.revents & POLLOUT) == 0) return;
   LOG_WARN("{} bytes of guest console output were dropped: stdout was full or closed", dropped);
+}
+
+// The --trace-exits-file, truncated; an invalid fd (stderr) without one.
+Result<UniqueFd> OpenTraceFile(const VmConfig& config) {
+  if (config.trace_exits_file.empty()) return UniqueFd();
+  const int fd = ::open(config.trace_exits_file.c_str(),
+                        O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Error::Errno(errno, "cannot open the exit trace file \"{}\"", config.trace_exits_file);
+  }
+  return UniqueFd(fd);
 }
 
 }  // namespace
@@ -213,13 +225,18 @@ Result<StopReason> Machine::Run(gdb::GdbServer* gdb) {
   std::optional<gdb::KvmTarget> gdb_target;
   std::function<void(uint32_t, const kvm::DebugExit&)> on_debug;
   if (gdb != nullptr) {
-    gdb_stops.emplace(TRY(EventFd::Create()));
+    gdb_stops.emplace(TRY(EventFd::Create()), static_cast<uint32_t>(vcpus_.size()));
     gdb_target.emplace(vcpus_, memory_, stop_, *gdb_stops);
     on_debug = [&gdb_target](uint32_t vcpu, const kvm::DebugExit& exit) {
       gdb_target->OnDebugExit(vcpu, exit);
     };
   }
-  VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_, on_debug});
+  std::optional<ExitTracer> tracer;
+  if (config_.trace_exits) {
+    tracer.emplace(*config_.trace_exits, config_.trace_exits_rate, TRY(OpenTraceFile(config_)));
+  }
+  VcpuRunner runner(VcpuRunner::Environment{pio_bus_, mmio_bus_, memory_, stop_, on_debug,
+                                            tracer ? &*tracer : nullptr});
   if (gdb_target) gdb_target->SetRunner(runner);
   TRY(console_output_.Start());
   std::vector<std::unique_ptr<RunnableVcpu>> runnable;

@@ -11,4 +11,8 @@ std::string KvmVcpu::Describe(const GuestMemory& memory) const {
   return arch::x86_64::DescribeVcpu(vcpu_, memory);
 }
 
+Result<arch::x86_64::GuestCode> KvmVcpu::CodeAtPc(const GuestMemory& memory) const {
+  return arch::x86_64::ReadCodeAtPc(vcpu_, memory);
+}
+
 }  // namespace mini_vmm

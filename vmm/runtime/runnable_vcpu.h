@@ -7,13 +7,14 @@
 //   for (kvm::Vcpu& v : machine_vcpus) vcpus.push_back(std::make_unique<KvmVcpu>(v));
 //   TRY(runner.Start(std::move(vcpus)));
 //
-// Threading: Run(), IsParked() and Describe() are called from the vCPU's
+// Threading: Run(), IsParked(), Describe() and CodeAtPc() are called from the vCPU's
 // own thread only; RequestExit() from any thread.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "arch/x86_64/disassembly.h"
 #include "vmm/base/result.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vcpu_exit.h"
@@ -37,6 +38,8 @@ class RunnableVcpu {
   virtual Result<bool> IsParked() const = 0;
   // Registers and the code at the instruction pointer, for a crash report.
   virtual std::string Describe(const GuestMemory& memory) const = 0;
+  // The code bytes at the instruction pointer, for the exit trace.
+  virtual Result<arch::x86_64::GuestCode> CodeAtPc(const GuestMemory& memory) const = 0;
 };
 
 // A KVM vCPU; `vcpu` must outlive the adapter.
@@ -50,6 +53,7 @@ class KvmVcpu final : public RunnableVcpu {
   void ClearExitRequest() noexcept override { vcpu_.ClearExitRequest(); }
   Result<bool> IsParked() const override;
   std::string Describe(const GuestMemory& memory) const override;
+  Result<arch::x86_64::GuestCode> CodeAtPc(const GuestMemory& memory) const override;
 
  private:
   kvm::Vcpu& vcpu_;

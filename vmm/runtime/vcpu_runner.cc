@@ -149,6 +149,10 @@ void VcpuRunner::Loop(RunnableVcpu& vcpu) noexcept {
     const kvm::VcpuExit exit = vcpu.Run();
     if (std::holds_alternative<kvm::InterruptedExit>(exit)) CheckParked(vcpu);
     const ExitOutcome outcome = HandleExit(exit, context);
+    // After handling, so a traced read shows the value the guest gets.
+    if (env_.trace != nullptr) [[unlikely]] {
+      env_.trace->Record(vcpu, exit, env_.memory);
+    }
     switch (outcome.action) {
       case ExitAction::kContinue:
         break;

@@ -28,10 +28,11 @@
 
 #include "devices/bus/bus.h"
 #include "vmm/base/result.h"
-#include "vmm/runtime/runnable_vcpu.h"
-#include "vmm/memory/guest_memory.h"
 #include "vmm/kvm/vcpu_exit.h"
+#include "vmm/memory/guest_memory.h"
+#include "vmm/runtime/exit_tracer.h"
 #include "vmm/runtime/pause_gate.h"
+#include "vmm/runtime/runnable_vcpu.h"
 #include "vmm/runtime/stop_signal.h"
 
 namespace mini_vmm {
@@ -47,6 +48,8 @@ class VcpuRunner {
     // (logged, rate-limited), since nothing armed a debug event.
     // The argument is the vCPU's index.
     std::function<void(uint32_t, const kvm::DebugExit&)> on_debug = nullptr;
+    // --trace-exits; none: tracing off, at the cost of one test per exit.
+    ExitTracer* trace = nullptr;
   };
 
   explicit VcpuRunner(Environment env) : env_(env) {}

@@ -6,7 +6,7 @@
 // pause and resume through the VcpuRunner's gate.
 //
 // Wiring (the machine):
-//   StopMailbox mailbox(TRY(EventFd::Create()));
+//   StopMailbox mailbox(TRY(EventFd::Create()), vcpus.size());
 //   KvmTarget target(vcpus, memory, stop, mailbox);
 //   VcpuRunner runner({..., .on_debug = [&](uint32_t i, const kvm::DebugExit& e) {
 //                         target.OnDebugExit(i, e); }});

@@ -146,7 +146,7 @@ class ServerTest {
 
   uint16_t port;
   LockedTarget target;
-  StopMailbox mailbox{EventFd::Create().value()};
+  StopMailbox mailbox{EventFd::Create().value(), 2};
   std::unique_ptr<GdbServer> server;
 };
 
@@ -188,6 +188,34 @@ TEST_CASE_METHOD(ServerTest, "A stop posted while running becomes the stop reply
       Eventually([&] { return target.With([](auto& fake) { return !fake.resumes.empty(); }); }));
   mailbox.Post(StopEvent{1, StopEvent::Reason::kStep});
   CHECK(ReadPacket(client.get()) == "T05thread:02;");
+}
+
+TEST_CASE_METHOD(ServerTest, "Two vCPUs stopping at once are both reported, one per continue") {
+  UniqueFd client = Connect(port);
+  SendAll(client.get(), EncodePacket("vCont;c"));
+  REQUIRE(
+      Eventually([&] { return target.With([](auto& fake) { return !fake.resumes.empty(); }); }));
+  // Two fake vCPUs hit their stops at the same moment, from their own threads.
+  std::atomic<bool> go{false};
+  std::thread vcpu0([&] {
+    while (!go.load()) std::this_thread::yield();
+    mailbox.Post(StopEvent{0, StopEvent::Reason::kStep});
+  });
+  std::thread vcpu1([&] {
+    while (!go.load()) std::this_thread::yield();
+    mailbox.Post(StopEvent{1, StopEvent::Reason::kStep});
+  });
+  go = true;
+  vcpu0.join();
+  vcpu1.join();
+
+  const std::string first = ReadPacket(client.get());
+  REQUIRE((first == "T05thread:01;" || first == "T05thread:02;"));
+  SendAll(client.get(), EncodePacket("c"));
+  const std::string second = ReadPacket(client.get());
+  CHECK(second == (first == "T05thread:01;" ? "T05thread:02;" : "T05thread:01;"));
+  // The second came from the pending stop, not from running the guest.
+  CHECK(target.With([](auto& fake) { return fake.resumes.size(); }) == 1);
 }
 
 TEST_CASE_METHOD(ServerTest, "Detach closes the connection and lets the guest run") {

@@ -104,9 +104,11 @@ TEST_CASE_METHOD(ThreeVcpus, "A hit in an empty or impossible debug register is 
   CHECK(Stop({0, Reason::kHardwareBreakpoint, 0, 7}) == std::vector<std::string>{"T05thread:01;"});
 }
 
-TEST_CASE_METHOD(ThreeVcpus, "A stop while already stopped is ignored") {
+TEST_CASE_METHOD(ThreeVcpus, "A stop while already stopped is kept for the next continue") {
   CHECK(Stop({1, Reason::kStep}).empty());
   CHECK(Ask("qC") == "QC01");
+  CHECK(Ask("c") == "T05thread:02;");
+  CHECK(target.resumes.empty());  // Reported without running anything.
 }
 
 TEST_CASE_METHOD(ThreeVcpus, "A stop from a vCPU that does not exist is ignored") {
@@ -233,6 +235,112 @@ TEST_CASE_METHOD(ThreeVcpus, "A client that goes away mid-packet leaves the gues
   session.Disconnect();
   CHECK(target.detached);
   CHECK(target.pauses == 0);
+}
+
+// --- Racing stops: all-stop reports one, keeps the others -------------------
+
+class RacingStops : public ThreeVcpus {
+ public:
+  std::vector<std::string> Stops(std::vector<StopEvent> events) {
+    session.OnStops(events);
+    return sink.Take();
+  }
+};
+
+TEST_CASE_METHOD(RacingStops, "Two racing stops are reported one per continue") {
+  REQUIRE(Ask("Z2,ffffffff81000800,4") == "OK");
+  Tell("vCont;s:1;c");
+  CHECK(Stops({{0, Reason::kStep}, {2, Reason::kHardwareBreakpoint, 0, 0}}) ==
+        std::vector<std::string>{"T05thread:01;"});
+
+  // The watchpoint hit of vCPU 2 comes with the next continue, at once.
+  CHECK(Ask("c") == "T05watch:ffffffff81000800;thread:03;");
+  CHECK(target.resumes.size() == 1);
+  CHECK(Ask("qC") == "QC03");
+
+  // Nothing left: this continue runs the guest.
+  Tell("c");
+  CHECK(target.resumes.size() == 2);
+}
+
+TEST_CASE_METHOD(RacingStops, "A kept stop waits for a resume that includes its thread") {
+  Tell("c");
+  CHECK(Stops({{0, Reason::kStep}, {1, Reason::kStep}}) ==
+        std::vector<std::string>{"T05thread:01;"});
+
+  Tell("vCont;c:1");  // Thread 1 (vCPU 0) only: it runs, vCPU 1 keeps its stop.
+  REQUIRE(target.resumes.size() == 2);
+  CHECK(Modes(target.resumes[1]) == std::vector{kC, kStay, kStay});
+  CHECK(Stop({0, Reason::kStep}) == std::vector<std::string>{"T05thread:01;"});
+
+  CHECK(Ask("vCont;c") == "T05thread:02;");
+  CHECK(target.resumes.size() == 2);
+}
+
+TEST_CASE_METHOD(RacingStops, "Three racing stops come out oldest first") {
+  Tell("c");
+  CHECK(Stops({{2, Reason::kStep}, {0, Reason::kStep}, {1, Reason::kStep}}) ==
+        std::vector<std::string>{"T05thread:03;"});
+  CHECK(Ask("c") == "T05thread:01;");
+  CHECK(Ask("c") == "T05thread:02;");
+  CHECK(target.resumes.size() == 1);
+}
+
+TEST_CASE_METHOD(RacingStops, "A stop racing with Ctrl-C is reported at the next continue") {
+  Tell("c");
+  SendRaw("\x03");
+  CHECK(sink.Take() == std::vector<std::string>{"T02thread:01;"});
+  CHECK(Stops({{1, Reason::kStep}}).empty());
+
+  CHECK(Ask("c") == "T05thread:02;");
+  CHECK(target.resumes.size() == 1);
+}
+
+TEST_CASE_METHOD(RacingStops, "A kept software breakpoint that gdb removed is dropped") {
+  REQUIRE(Ask(Format("Z0,{:x},1", kText)) == "OK");
+  Tell("c");
+  CHECK(Stops({{0, Reason::kStep}, {1, Reason::kSoftwareBreakpoint, kText}}) ==
+        std::vector<std::string>{"T05thread:01;"});
+  REQUIRE(Ask(Format("z0,{:x},1", kText)) == "OK");
+
+  Tell("c");  // Nothing to report: the guest runs.
+  CHECK(target.resumes.size() == 2);
+}
+
+TEST_CASE_METHOD(RacingStops, "A kept software breakpoint still set is reported") {
+  REQUIRE(Ask(Format("Z0,{:x},1", kText)) == "OK");
+  Tell("c");
+  CHECK(Stops({{0, Reason::kStep}, {1, Reason::kSoftwareBreakpoint, kText}}) ==
+        std::vector<std::string>{"T05thread:01;"});
+  CHECK(Ask("c") == "T05swbreak:;thread:02;");
+}
+
+TEST_CASE_METHOD(RacingStops, "The guest's own int3 racing with a real stop is not reported") {
+  Tell("c");
+  CHECK(Stops({{1, Reason::kSoftwareBreakpoint, 0x1234}, {2, Reason::kStep}}) ==
+        std::vector<std::string>{"T05thread:03;"});
+  Tell("c");  // Nothing kept: vCPU 1 meets its int3 again when it runs.
+  CHECK(target.resumes.size() == 2);
+  CHECK_FALSE(target.resumes[1][1].inject_breakpoint);
+}
+
+TEST_CASE_METHOD(RacingStops, "Only guest int3s: each gets its #BP and the run goes on") {
+  Tell("c");
+  CHECK(Stops({{0, Reason::kSoftwareBreakpoint, 0x1234}, {2, Reason::kSoftwareBreakpoint, 0x99}})
+            .empty());
+  REQUIRE(target.resumes.size() == 2);
+  CHECK(target.resumes[1][0].inject_breakpoint);
+  CHECK_FALSE(target.resumes[1][1].inject_breakpoint);
+  CHECK(target.resumes[1][2].inject_breakpoint);
+  CHECK(session.state() == Session::State::kRunning);
+}
+
+TEST_CASE_METHOD(RacingStops, "Detach forgets kept stops") {
+  Tell("c");
+  CHECK(Stops({{0, Reason::kStep}, {1, Reason::kStep}}).size() == 1);
+  CHECK(Ask("D") == "OK");
+  CHECK(target.detached);
+  CHECK(Stops({{2, Reason::kStep}}).empty());
 }
 
 }  // namespace

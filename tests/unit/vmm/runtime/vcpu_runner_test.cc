@@ -4,6 +4,8 @@
 #include "vmm/runtime/vcpu_runner.h"
 
 #include <linux/kvm.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -185,6 +187,36 @@ TEST_CASE_METHOD(RunnerTest, "ReleasePaused lets a PauseAll blocked by a stoppin
   runner.ReleasePaused();
   stub.join();  // Would hang without ReleasePaused.
   runner.StopAll();
+}
+
+TEST_CASE("The runner traces the exits the tracer's filter matches, after the bus handled them") {
+  devices::Bus pio{"pio"};
+  devices::Bus mmio{"mmio"};
+  GuestMemory memory = testing::MakeGuestMemory(0, 1 << 20);
+  StopSignal stop{EventFd::Create().value()};
+  auto port = std::make_shared<CountingPort>();
+  REQUIRE(pio.Insert(port, 0x80, 1).ok());
+  const UniqueFd trace_file(::memfd_create("trace", MFD_CLOEXEC));
+  ExitTracer tracer(*trace::ParseExitFilter("pio=0x80"), 100, UniqueFd(::dup(trace_file.get())));
+  VcpuRunner runner{VcpuRunner::Environment{pio, mmio, memory, stop, nullptr, &tracer}};
+  auto owned = std::make_unique<FakeVcpu>(0);
+  FakeVcpu& vcpu = *owned;
+  std::vector<std::unique_ptr<RunnableVcpu>> vcpus;
+  vcpus.push_back(std::move(owned));
+  REQUIRE(runner.Start(std::move(vcpus)).ok());
+
+  vcpu.ScriptIoWrite(0x81, {1});  // Not traced: outside the filter.
+  vcpu.ScriptIoWrite(0x80, {0x42});
+  REQUIRE(Eventually([&] { return port->writes_by_vcpu[0].load() == 1; }));
+  runner.StopAll();
+
+  std::string text(4096, '\0');
+  const ssize_t n = ::pread(trace_file.get(), text.data(), text.size(), 0);
+  REQUIRE(n > 0);
+  text.resize(static_cast<size_t>(n));
+  CHECK_THAT(text, Catch::Contains(
+                       "vcpu0 pio out port=0x80 size=1 data=0x42 | (fake vCPU 0 has no code)\n"));
+  CHECK_THAT(text, !Catch::Contains("port=0x81"));
 }
 
 }  // namespace

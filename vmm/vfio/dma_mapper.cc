@@ -22,14 +22,19 @@ std::optional<IovaRange> FindReservedOverlap(uint64_t start, uint64_t size,
   return std::nullopt;
 }
 
-Result<void> DmaMapper::RegionAdded(const MappedRegion& region) {
-  if (region.kind != MappedRegion::Kind::kRam) return {};
-  if (auto gap = FindReservedOverlap(region.start.value(), region.size, usable_)) {
+Result<void> CheckRamIova(uint64_t start, uint64_t size, std::span<const IovaRange> usable) {
+  if (auto gap = FindReservedOverlap(start, size, usable)) {
     return Error::Invalid(
         "guest RAM [{:#x}, {:#x}) overlaps the reserved IOVA range [{:#x}, {:#x}] of the host "
         "IOMMU, so a passed-through device could not reach it",
-        region.start.value(), region.end(), gap->start, gap->end);
+        start, start + size, gap->start, gap->end);
   }
+  return {};
+}
+
+Result<void> DmaMapper::RegionAdded(const MappedRegion& region) {
+  if (region.kind != MappedRegion::Kind::kRam) return {};
+  TRY(CheckRamIova(region.start.value(), region.size, usable_));
   auto mapped = space_.Map(region.start.value(), region.size, region.host);
   if (!mapped.ok()) {
     if (mapped.error().errno_value() == ENOMEM) {

@@ -31,6 +31,10 @@ namespace mini_vmm::vfio {
 std::optional<IovaRange> FindReservedOverlap(uint64_t start, uint64_t size,
                                              std::span<const IovaRange> usable);
 
+// Fails (one sentence naming both ranges) if guest RAM [start, start +
+// size) overlaps a reserved IOVA range.
+Result<void> CheckRamIova(uint64_t start, uint64_t size, std::span<const IovaRange> usable);
+
 class DmaMapper final : public MemoryMapListener {
  public:
   // `memlock_limit`: RLIMIT_MEMLOCK in bytes (nullopt: unlimited, or the

@@ -257,6 +257,15 @@ TEST_CASE("BAR accesses outside the MSI-X table are forwarded to the device") {
   CHECK(f.BarRead32(0x1000) == 0x12345678);
 }
 
+TEST_CASE("BarWriteStraddlingTableStart never reaches the device") {
+  Fixture f;
+  uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  f.fn->WriteBar(0, FakeVfioDevice::kTableOffset - 4, b);
+  CHECK(f.dev.writes.empty());
+  f.fn->ReadBar(0, FakeVfioDevice::kTableOffset - 4, b);
+  CHECK(b[0] == 0xff);
+}
+
 TEST_CASE("BarAccessPastRegion reads as all-ones") {
   Fixture f;
   CHECK(f.BarRead32(FakeVfioDevice::kBar0Size) == 0xffffffff);

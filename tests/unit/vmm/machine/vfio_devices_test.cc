@@ -91,14 +91,22 @@ struct Wiring {
   }
 };
 
-TEST_CASE("The function lands in slot 1 with its BAR in the 64-bit window") {
+TEST_CASE("The function lands in slot 1; its non-prefetchable 64-bit BAR below 4 GiB") {
   Wiring w;
   REQUIRE(w.vfio->Add(w.dev).ok());
   CHECK(w.Config32(1, PCI_VENDOR_ID) == 0x00101b36);
   const uint64_t bar = w.Bar0(1);
-  CHECK(bar >= w.resources.pci_mmio64.base());
+  CHECK(bar >= w.resources.pci_mmio32.base());
+  CHECK(bar + FakeVfioDevice::kBar0Size <= w.resources.pci_mmio32.end());
   CHECK(bar % FakeVfioDevice::kBar0Size == 0);
   CHECK((w.Config32(1, PCI_COMMAND) & PCI_COMMAND_MEMORY) != 0);
+}
+
+TEST_CASE("A prefetchable 64-bit BAR goes to the 64-bit window") {
+  Wiring w;
+  w.dev.Put32(PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+  REQUIRE(w.vfio->Add(w.dev).ok());
+  CHECK(w.Bar0(1) >= w.resources.pci_mmio64.base());
 }
 
 TEST_CASE("The BAR's mappable part is a memslot at the BAR; the MSI-X pages are not") {

@@ -80,6 +80,14 @@ void InterruptRelay::UpdateRoute(uint16_t vector, std::optional<pci::MsiMessage>
 
 void InterruptRelay::Fire(uint16_t vector) noexcept { routes_.Fire(vector); }
 
+void InterruptRelay::MsixEnabled() noexcept {
+  std::lock_guard lock(mutex_);
+  if (msix_on_) return;
+  if (auto on = EnableMsix(); !on.ok()) {
+    LOG_WARN_RATELIMITED("{}: enabling MSI-X: {}", name_, on.error().ToString());
+  }
+}
+
 void InterruptRelay::MsixDisabled() noexcept {
   std::lock_guard lock(mutex_);
   if (!msix_on_) return;

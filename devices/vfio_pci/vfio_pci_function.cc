@@ -147,7 +147,11 @@ void VfioPciFunction::WriteConfig(uint32_t offset, std::span<const uint8_t> data
   if (command) ForwardCommand();
   if (msix_control) {
     msix_->ControlWritten(shadow_);
-    if (!msix_->enabled()) relay_.MsixDisabled();
+    if (msix_->enabled()) {
+      relay_.MsixEnabled();
+    } else {
+      relay_.MsixDisabled();
+    }
   }
 }
 

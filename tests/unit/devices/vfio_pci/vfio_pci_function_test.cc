@@ -3,6 +3,7 @@
 // BARs and the MSI-X table.
 #include "devices/vfio_pci/vfio_pci_function.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <vector>
@@ -173,10 +174,17 @@ TEST_CASE("MSI-X control is owned by mini-vmm, not written to the device") {
   CHECK(f.dev.ConfigWritesIn(FakeVfioDevice::kMsixCap, 12) == 0);
 }
 
-TEST_CASE("Unmasking a vector routes it and hands its eventfd to VFIO with all vectors") {
+TEST_CASE("Enabling MSI-X enables it on the device at once, every vector without a trigger") {
   Fixture f;
   f.EnableMsix();
-  CHECK(f.dev.triggers.count(VFIO_PCI_MSIX_IRQ_INDEX) == 0);  // Nothing unmasked yet.
+  const auto& fds = f.dev.triggers.at(VFIO_PCI_MSIX_IRQ_INDEX);
+  REQUIRE(fds.size() == FakeVfioDevice::kVectors);
+  CHECK(std::all_of(fds.begin(), fds.end(), [](int fd) { return fd == -1; }));
+}
+
+TEST_CASE("Unmasking a vector routes it and hands its eventfd to VFIO") {
+  Fixture f;
+  f.EnableMsix();
   f.Program(0, 0x4021);
   REQUIRE(f.routes.routes.at(0).has_value());
   CHECK(f.routes.routes.at(0)->data == 0x4021);

@@ -48,6 +48,16 @@ uint8_t MsixVectors::AddCapability(PciConfigSpace& config, uint8_t table_bar, ui
   return capability_;
 }
 
+void MsixVectors::AdoptCapability(PciConfigSpace& config, uint8_t offset) {
+  VMM_CHECK(capability_ == 0 && offset >= PCI_STD_HEADER_SIZEOF);
+  VMM_CHECK(offset + uint32_t{PCI_CAP_MSIX_SIZEOF} <= kHeaderSize);
+  capability_ = offset;
+  constexpr uint16_t kWritable = PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL;
+  std::array<uint8_t, 2> mask{};
+  std::memcpy(mask.data(), &kWritable, sizeof(kWritable));
+  config.SetWriteMask(capability_ + PCI_MSIX_FLAGS, mask);
+}
+
 void MsixVectors::ControlWritten(const PciConfigSpace& config) {
   VMM_CHECK(capability_ != 0);
   const uint16_t control = config.Get16(capability_ + PCI_MSIX_FLAGS);

@@ -74,6 +74,11 @@ class MsixVectors {
   // offsets, 8-byte aligned) and makes its control bits writable.
   uint8_t AddCapability(PciConfigSpace& config, uint8_t table_bar, uint32_t table_offset,
                         uint8_t pba_bar, uint32_t pba_offset);
+  // For a function whose capability list the owner lays out itself (a
+  // passed-through device's, at the device's own offset): uses the MSI-X
+  // capability already at `offset` in `config`, whose Message Control the
+  // owner set, and makes its control bits writable.
+  void AdoptCapability(PciConfigSpace& config, uint8_t offset);
   // Applies the enable and function-mask bits the guest wrote to the
   // capability's Message Control register. Cheap; call after every
   // configuration write.

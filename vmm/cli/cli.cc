@@ -112,6 +112,10 @@ void AddRunOptions(CLI::App& run, VmConfig& config, RawOptions& raw) {
             },
             ""));
   }
+  run.add_option("--vfio", config.vfio,
+                 "pass the host PCI function BDF (DDDD:BB:DD.F, bound to vfio-pci) through to "
+                 "the guest; repeatable")
+      ->type_name("BDF");
   CLI::Option* gdb =
       run.add_option("--gdb", raw.gdb,
                      "serve gdb's remote protocol on [ADDRESS:]PORT (default address 127.0.0.1)")

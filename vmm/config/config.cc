@@ -17,6 +17,7 @@
 #include "vmm/base/unique_fd.h"
 #include "vmm/config/boot_regions.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/vfio/host_check.h"
 
 namespace mini_vmm {
 namespace {
@@ -67,6 +68,23 @@ Result<void> ValidateDevices(const std::vector<DeviceRequest>& devices) {
   return {};
 }
 
+// --vfio devices: the host checks (vfio/host_check.h), and room on bus 0
+// beside the virtio-pci functions.
+Result<void> ValidateVfio(const VmConfig& config) {
+  if (config.vfio.empty()) return {};
+  TRY(vfio::CheckDevices(config.vfio, vfio::HostPaths{}));
+  constexpr size_t kPciSlots = arch::x86_64::kPciDevices - 1;
+  size_t pci = config.vfio.size();
+  for (const DeviceRequest& device : config.devices) {
+    if (device.transport == VirtioTransport::kPci) ++pci;
+  }
+  if (pci > kPciSlots) {
+    return Error::Invalid("--vfio {}: {} PCI functions are given; PCI bus 0 has {} free slots",
+                          config.vfio.back(), pci, kPciSlots);
+  }
+  return {};
+}
+
 // The user's command line against the kernel's limit and the area
 // mini-vmm reserves; what the platform appends (acpi=off boots) is checked
 // again when it is written.
@@ -105,6 +123,7 @@ Result<void> ValidateConfig(const VmConfig& config) {
     return Error::Invalid("--memory must be a whole number of MiB");
   }
   TRY(ValidateDevices(config.devices));
+  TRY(ValidateVfio(config));
   const uint64_t host = HostMemoryBytes();
   if (host != 0 && config.memory_bytes > host) {
     return Error::Invalid("--memory {} MiB is more than this host's {} MiB of RAM",
@@ -132,6 +151,11 @@ uint64_t OpenFilesNeeded(const VmConfig& config) {
     const uint64_t transport = device.transport == VirtioTransport::kPci ? 2 : 1;
     needed += transport * device.kind->OpenFiles(*device.options);
   }
+  // A passed-through function: its device, group and container fds, and up
+  // to two eventfds per MSI-X vector (a KVM irqfd's and a parked one) plus
+  // INTx's two; an NVMe has 65 vectors.
+  constexpr uint64_t kPerVfioDevice = 140;
+  needed += kPerVfioDevice * config.vfio.size();
   // The GDB stub: listening socket, one client (a second is accepted only
   // to be closed), its epoll, the stop mailbox and shutdown eventfds.
   constexpr uint64_t kGdbStub = 6;

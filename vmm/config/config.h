@@ -39,6 +39,10 @@ struct VmConfig {
   // virtio devices (--disk, ...), by kind in DeviceKinds() order, then in
   // the order given (the guest sees vda, vdb, ... in that order).
   std::vector<DeviceRequest> devices;
+  // --vfio BDF: host PCI functions (bound to vfio-pci) passed through to
+  // the guest, as the user spelled them; on PCI bus 0 after the virtio-pci
+  // functions, in this order.
+  std::vector<std::string> vfio;
   // --gdb [ADDRESS:]PORT: serve the GDB remote protocol there.
   std::optional<gdb::ListenAddress> gdb;
   // --gdb-wait: hold every vCPU before its first instruction until gdb

@@ -19,12 +19,12 @@
 #include "vmm/base/format.h"
 #include "vmm/base/log.h"
 #include "vmm/console/terminal.h"
-#include "vmm/machine/boot_setup.h"
-#include "vmm/runtime/process_signals.h"
-#include "vmm/runtime/vcpu_runner.h"
 #include "vmm/gdb/kvm/kvm_target.h"
 #include "vmm/gdb/server.h"
 #include "vmm/gdb/stop_mailbox.h"
+#include "vmm/machine/boot_setup.h"
+#include "vmm/runtime/process_signals.h"
+#include "vmm/runtime/vcpu_runner.h"
 
 namespace mini_vmm {
 namespace {
@@ -65,11 +65,12 @@ void ReportDroppedOutput(uint64_t dropped) {
 }  // namespace
 
 Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory memory, EventFd stop,
-                 EventFd console_room)
+                 EventFd console_room, std::unique_ptr<VfioHost> vfio_host)
     : config_(config),
       kvm_(std::move(kvm)),
       vm_(std::move(vm)),
       memory_(std::move(memory)),
+      vfio_host_(std::move(vfio_host)),
       resources_(arch::x86_64::CreatePlatformResources(config.memory_bytes)),
       stop_(std::move(stop)),
       console_room_(std::move(console_room)),
@@ -78,11 +79,18 @@ Machine::Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory m
 Machine::~Machine() {
   // Members go in reverse declaration order, but a device thread may still
   // complete a request and raise its interrupt: stop them all first.
+  if (vfio_) vfio_->StopAll();
   if (pci_) pci_->StopAll();
   if (virtio_) virtio_->StopAll();
+  if (vfio_host_) memory_map_.RemoveListener(&vfio_host_->dma());
 }
 
 Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
+  // Passed-through devices first: their errors come before any VM exists.
+  std::unique_ptr<VfioHost> vfio_host;
+  if (!config.vfio.empty()) {
+    vfio_host = TRY(VfioHost::Open(config.vfio, x86::RamLayout(config.memory_bytes), {}));
+  }
   kvm::Kvm kvm = TRY(kvm::Kvm::Open(config.kvm_path));
   if (config.cpus > static_cast<uint32_t>(kvm.max_vcpus())) {
     return Error::Invalid("--cpus {} is more than this host's KVM supports ({})", config.cpus,
@@ -95,7 +103,7 @@ Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
                                                            .hugepages = config.hugepages}));
   std::unique_ptr<Machine> machine(new Machine(config, std::move(kvm), std::move(vm),
                                                std::move(memory), TRY(EventFd::Create()),
-                                               TRY(EventFd::Create())));
+                                               TRY(EventFd::Create()), std::move(vfio_host)));
   // The router replaces KVM's default routing with the platform's pins.
   TRY(machine->irqs_.CommitFixed());
   TRY(machine->MapMemory());
@@ -112,6 +120,12 @@ Result<void> Machine::MapMemory() {
     TRY(memory_map_.Add(
         {.start = region.start(), .size = region.size(), .host = region.host_address()}));
   }
+  if (vfio_host_) {
+    // Every RAM region DMA-mapped for the devices, and kept so.
+    if (auto mapped = memory_map_.AddListener(&vfio_host_->dma()); !mapped.ok()) {
+      return Error::Invalid("--vfio {}: {}", vfio_host_->first(), mapped.error().ToString());
+    }
+  }
   return {};
 }
 
@@ -124,6 +138,19 @@ Result<void> Machine::CreateDevices() {
   pci_.emplace(vm_, irqs_, mmio_bus_, pio_bus_, memory_, resources_);
   TRY(pci_->AttachRootBus(legacy_->reset_control));
   TRY(CreateVirtioDevices());
+  TRY(CreateVfioDevices());
+  return {};
+}
+
+Result<void> Machine::CreateVfioDevices() {
+  if (!vfio_host_) return {};
+  vfio_.emplace(VfioWiring{.pci = *pci_,
+                           .irqs = irqs_,
+                           .mmio_bus = mmio_bus_,
+                           .pio_bus = pio_bus_,
+                           .memory_map = memory_map_,
+                           .resources = resources_});
+  for (auto& device : vfio_host_->devices()) TRY(vfio_->Add(*device));
   return {};
 }
 

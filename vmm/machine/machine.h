@@ -28,6 +28,8 @@
 #include "vmm/machine/boot_setup.h"
 #include "vmm/machine/legacy_devices.h"
 #include "vmm/machine/pci_devices.h"
+#include "vmm/machine/vfio_devices.h"
+#include "vmm/machine/vfio_host.h"
 #include "vmm/machine/virtio_mmio_devices.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/memory/memory_map.h"
@@ -61,11 +63,12 @@ class Machine {
 
  private:
   Machine(const VmConfig& config, kvm::Kvm kvm, kvm::Vm vm, GuestMemory memory, EventFd stop,
-          EventFd console_room);
+          EventFd console_room, std::unique_ptr<VfioHost> vfio_host);
 
   Result<void> MapMemory();
   Result<void> CreateDevices();
   Result<void> CreateVirtioDevices();
+  Result<void> CreateVfioDevices();
   PlatformDescription DescribePlatform() const;
   Result<void> CreateVcpus(uint64_t entry, uint64_t boot_params);
   // Logs (info) how much of guest RAM the host backed, and with huge pages.
@@ -83,6 +86,10 @@ class Machine {
   // forgets the slots before the mappings go.
   MemoryMap memory_map_;
   kvm::MemslotSync memslots_{vm_};
+  // --vfio: container, groups, devices and their DMA mappings (following
+  // memory_map_, removed from it in ~Machine); after memory_, so DMA is
+  // unmapped before guest RAM.
+  std::unique_ptr<VfioHost> vfio_host_;
   arch::x86_64::PlatformResources resources_;
   devices::Bus pio_bus_{"port I/O"};
   devices::Bus mmio_bus_{"MMIO"};
@@ -93,6 +100,7 @@ class Machine {
   // After memory_: device I/O threads stop before guest RAM is unmapped.
   std::optional<VirtioMmioDevices> virtio_;
   std::optional<PciDevices> pci_;
+  std::optional<VfioDevices> vfio_;
   std::vector<kvm::Vcpu> vcpus_;
 };
 

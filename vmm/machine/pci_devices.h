@@ -62,6 +62,8 @@ class PciDevices {
   firmware::acpi::PciHostBridge AcpiDescription() const;
   size_t size() const { return functions_.size(); }
   pci::PciRootBus& root() { return *root_; }
+  // The shared INTx pins (passed-through functions wire theirs to them).
+  IntxPins& intx_pins() { return intx_; }
 
  private:
   kvm::IoEvents& io_events_;

@@ -1,0 +1,74 @@
+// FunctionLayout: what a passed-through PCI function looks like, read once
+// from its VFIO device when it is opened: its header, its BARs (kind, size,
+// which parts may be mmapped), its capability list and its MSI-X table.
+// The function (vfio_pci_function.h) virtualises the guest's view from it.
+//
+//   std::array<uint8_t, 256> config = ...;  // the config region's header
+//   FunctionLayout layout = TRY(ParseFunctionLayout(config, io, /*page_size=*/4096));
+//
+// The configuration bytes come from the device and are not trusted: the
+// capability walk is bounded, offsets are range-checked, a list that loops
+// is refused, and the MSI-X table must lie inside its BAR. A pure function
+// of its inputs, unit-tested and fuzzed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "devices/pci/config_space.h"
+#include "vmm/base/result.h"
+#include "vmm/vfio/device_io.h"
+
+namespace mini_vmm::vfio_pci {
+
+struct BarLayout {
+  int index = 0;
+  pci::BarKind kind = pci::BarKind::kNone;
+  uint64_t size = 0;         // The BAR's size as the guest sizes it (a power of two).
+  uint64_t region_size = 0;  // What VFIO reports; accesses past it read as all-ones.
+  bool prefetchable = false;
+  // Page-aligned parts of the BAR that are mmapped into the guest: the
+  // region's mmap areas minus the pages that hold the MSI-X table or PBA.
+  std::vector<vfio::SparseArea> mapped;
+};
+
+struct CapabilityLayout {
+  uint8_t id = 0;
+  uint8_t offset = 0;
+  uint8_t size = 0;     // Bytes the capability spans (what mini-vmm knows of it).
+  bool hidden = false;  // Unlinked from the guest's list (MSI: not emulated).
+};
+
+struct MsixLayout {
+  uint8_t offset = 0;  // Of the capability.
+  uint16_t vectors = 0;
+  uint8_t table_bar = 0;
+  uint32_t table_offset = 0;
+  uint8_t pba_bar = 0;
+  uint32_t pba_offset = 0;
+};
+
+struct FunctionLayout {
+  pci::PciHeader header;
+  std::vector<BarLayout> bars;
+  std::vector<CapabilityLayout> capabilities;  // In list order.
+  std::optional<MsixLayout> msix;
+
+  const BarLayout* bar(int index) const;
+};
+
+// The header's bytes [0, 256) as the device's config region returns them.
+using ConfigHeader = std::array<uint8_t, pci::kHeaderSize>;
+
+Result<FunctionLayout> ParseFunctionLayout(const ConfigHeader& config, const vfio::DeviceIo& io,
+                                           uint64_t page_size);
+
+// Pieces of `areas` that stay mapped once the pages of `holes` (offset,
+// size, inside the BAR) are cut out, each page-aligned and nonempty.
+std::vector<vfio::SparseArea> CutHoles(std::span<const vfio::SparseArea> areas,
+                                       std::span<const vfio::SparseArea> holes, uint64_t page_size);
+
+}  // namespace mini_vmm::vfio_pci

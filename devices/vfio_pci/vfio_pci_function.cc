@@ -1,0 +1,249 @@
+#include "devices/vfio_pci/vfio_pci_function.h"
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "vmm/base/log.h"
+
+namespace mini_vmm::vfio_pci {
+namespace {
+
+// Command bits the guest's writes reach the device with.
+constexpr uint16_t kForwardedCommand = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+                                       PCI_COMMAND_PARITY | PCI_COMMAND_SERR |
+                                       PCI_COMMAND_INTX_DISABLE;
+
+// A BAR's handler on the MMIO or port bus.
+class BarHandler final : public devices::BusDevice {
+ public:
+  BarHandler(std::weak_ptr<VfioPciFunction> function, int index, std::string name)
+      : function_(std::move(function)), index_(index), name_(std::move(name)) {}
+  std::string_view name() const override { return name_; }
+  void Read(const devices::IoAccess& access, std::span<uint8_t> data) noexcept override {
+    if (auto f = function_.lock()) {
+      f->ReadBar(index_, access.offset, data);
+    } else {
+      std::fill(data.begin(), data.end(), 0xff);
+    }
+  }
+  void Write(const devices::IoAccess& access, std::span<const uint8_t> data) noexcept override {
+    if (auto f = function_.lock()) f->WriteBar(index_, access.offset, data);
+  }
+
+ private:
+  std::weak_ptr<VfioPciFunction> function_;
+  const int index_;
+  const std::string name_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<VfioPciFunction>> VfioPciFunction::Create(vfio::DeviceIo& io,
+                                                                 VectorRoutes& routes,
+                                                                 uint64_t page_size) {
+  ConfigHeader config{};
+  const vfio::RegionInfo* region = io.region(VFIO_PCI_CONFIG_REGION_INDEX);
+  if (region == nullptr || region->size < config.size()) {
+    return Error::Invalid("{}: no configuration space region", io.name());
+  }
+  TRY(io.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, 0, config));
+  auto layout = ParseFunctionLayout(config, io, page_size);
+  if (!layout.ok()) return Error::Invalid("{}: {}", io.name(), layout.error().ToString());
+  std::shared_ptr<VfioPciFunction> function(
+      new VfioPciFunction(io, routes, std::move(layout).value()));
+  function->BuildShadow();
+  return function;
+}
+
+VfioPciFunction::VfioPciFunction(vfio::DeviceIo& io, VectorRoutes& routes, FunctionLayout layout)
+    : name_(io.name()),
+      io_(io),
+      layout_(std::move(layout)),
+      relay_(name_, io, routes, layout_.msix ? layout_.msix->vectors : 1),
+      shadow_(layout_.header) {}
+
+void VfioPciFunction::BuildShadow() {
+  const auto shadow = [this](uint32_t from, uint32_t size) {
+    for (uint32_t i = from; i < from + size && i < pci::kHeaderSize; ++i) {
+      source_[i] = Source::kShadow;
+    }
+  };
+  shadow(PCI_COMMAND, 2);
+  shadow(PCI_BASE_ADDRESS_0, 4 * pci::kNumBars);
+  shadow(PCI_ROM_ADDRESS, 4);
+  shadow(PCI_CAPABILITY_LIST, 1);
+  shadow(PCI_INTERRUPT_LINE, 2);
+  for (const BarLayout& bar : layout_.bars) {
+    shadow_.AddBar(bar.index,
+                   {.kind = bar.kind, .size = bar.size, .prefetchable = bar.prefetchable});
+  }
+  // The capability list as the guest sees it: hidden ones unlinked.
+  uint32_t link_at = PCI_CAPABILITY_LIST;
+  for (const CapabilityLayout& cap : layout_.capabilities) {
+    if (cap.hidden) {
+      shadow(cap.offset, cap.size);  // Reads as zero, writes ignored.
+      continue;
+    }
+    shadow(cap.offset, 2);
+    shadow_.Set8(cap.offset + PCI_CAP_LIST_ID, cap.id);
+    shadow_.Set8(link_at, cap.offset);
+    link_at = cap.offset + PCI_CAP_LIST_NEXT;
+  }
+  if (layout_.msix) {
+    const MsixLayout& m = *layout_.msix;
+    shadow(m.offset + PCI_MSIX_FLAGS, 2);
+    shadow_.Set16(m.offset + PCI_MSIX_FLAGS, static_cast<uint16_t>(m.vectors - 1));
+    msix_.emplace(m.vectors, relay_);
+    msix_->AdoptCapability(shadow_, m.offset);
+  }
+}
+
+void VfioPciFunction::ReadConfig(uint32_t offset, std::span<uint8_t> data) noexcept {
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < data.size();) {
+    const uint32_t at = offset + static_cast<uint32_t>(i);
+    if (at >= pci::kHeaderSize) {  // Extended space: hidden.
+      data[i++] = 0;
+      continue;
+    }
+    // The run of bytes from the same source.
+    size_t n = 1;
+    while (i + n < data.size() && at + n < pci::kHeaderSize && source_[at + n] == source_[at]) ++n;
+    const std::span<uint8_t> run = data.subspan(i, n);
+    if (source_[at] == Source::kShadow) {
+      shadow_.Read(at, run);
+    } else if (auto read = io_.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, at, run); !read.ok()) {
+      std::fill(run.begin(), run.end(), 0xff);
+      LOG_WARN_RATELIMITED("{}: config read at {:#x}: {}", name_, at, read.error().ToString());
+    }
+    i += n;
+  }
+}
+
+void VfioPciFunction::WriteConfig(uint32_t offset, std::span<const uint8_t> data) noexcept {
+  std::lock_guard lock(mutex_);
+  bool command = false;
+  bool msix_control = false;
+  for (size_t i = 0; i < data.size();) {
+    const uint32_t at = offset + static_cast<uint32_t>(i);
+    if (at >= pci::kHeaderSize) break;  // Extended space: hidden.
+    size_t n = 1;
+    while (i + n < data.size() && at + n < pci::kHeaderSize && source_[at + n] == source_[at]) ++n;
+    const std::span<const uint8_t> run = data.subspan(i, n);
+    if (source_[at] == Source::kShadow) {
+      shadow_.Write(at, run);
+      command |= at < PCI_COMMAND + 2u && at + n > size_t{PCI_COMMAND};
+      msix_control |= layout_.msix && at < layout_.msix->offset + uint32_t{PCI_MSIX_FLAGS} + 2u &&
+                      at + n > layout_.msix->offset + size_t{PCI_MSIX_FLAGS};
+    } else if (auto written = io_.WriteRegion(VFIO_PCI_CONFIG_REGION_INDEX, at, run);
+               !written.ok()) {
+      LOG_WARN_RATELIMITED("{}: config write at {:#x}: {}", name_, at, written.error().ToString());
+    }
+    i += n;
+  }
+  if (command) ForwardCommand();
+  if (msix_control) {
+    msix_->ControlWritten(shadow_);
+    if (!msix_->enabled()) relay_.MsixDisabled();
+  }
+}
+
+void VfioPciFunction::ForwardCommand() noexcept {
+  std::array<uint8_t, 2> bytes{};
+  if (!io_.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, bytes).ok()) return;
+  uint16_t device = 0;
+  std::memcpy(&device, bytes.data(), sizeof(device));
+  const auto value = static_cast<uint16_t>((device & ~kForwardedCommand) |
+                                           (shadow_.command() & kForwardedCommand));
+  std::memcpy(bytes.data(), &value, sizeof(value));
+  if (auto written = io_.WriteRegion(VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, bytes);
+      !written.ok()) {
+    LOG_WARN_RATELIMITED("{}: command write: {}", name_, written.error().ToString());
+  }
+}
+
+std::shared_ptr<devices::BusDevice> VfioPciFunction::BarDevice(int index) {
+  return std::make_shared<BarHandler>(weak_from_this(), index, Format("{} BAR {}", name_, index));
+}
+
+void VfioPciFunction::set_bar_observer(pci::BarObserver* observer) {
+  std::lock_guard lock(mutex_);
+  shadow_.set_bar_observer(observer);
+}
+
+void VfioPciFunction::AssignBar(int index, uint64_t address) {
+  const BarLayout* bar = layout_.bar(index);
+  VMM_CHECK(bar != nullptr && address % bar->size == 0);
+  std::lock_guard lock(mutex_);
+  const auto write32 = [this](uint32_t offset, uint32_t value) {
+    std::array<uint8_t, 4> bytes{};
+    std::memcpy(bytes.data(), &value, sizeof(value));
+    shadow_.Write(offset, bytes);
+  };
+  const uint32_t reg = PCI_BASE_ADDRESS_0 + 4 * static_cast<uint32_t>(index);
+  write32(reg, static_cast<uint32_t>(address));
+  if (bar->kind == pci::BarKind::kMemory64) write32(reg + 4, static_cast<uint32_t>(address >> 32));
+  const uint16_t decode = bar->kind == pci::BarKind::kIo ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+  const auto command = static_cast<uint16_t>(shadow_.command() | decode);
+  std::array<uint8_t, 2> bytes{};
+  std::memcpy(bytes.data(), &command, sizeof(command));
+  shadow_.Write(PCI_COMMAND, bytes);
+  ForwardCommand();
+}
+
+VfioPciFunction::MsixPart VfioPciFunction::FindMsixPart(int index, uint64_t offset,
+                                                        uint64_t* relative) const {
+  if (!layout_.msix) return MsixPart::kNone;
+  const MsixLayout& m = *layout_.msix;
+  const uint64_t table_size = uint64_t{m.vectors} * PCI_MSIX_ENTRY_SIZE;
+  const uint64_t pba_size = (uint64_t{m.vectors} + 63) / 64 * 8;
+  if (index == m.table_bar && offset >= m.table_offset && offset - m.table_offset < table_size) {
+    *relative = offset - m.table_offset;
+    return MsixPart::kTable;
+  }
+  if (index == m.pba_bar && offset >= m.pba_offset && offset - m.pba_offset < pba_size) {
+    *relative = offset - m.pba_offset;
+    return MsixPart::kPba;
+  }
+  return MsixPart::kNone;
+}
+
+void VfioPciFunction::ReadBar(int index, uint64_t offset, std::span<uint8_t> data) noexcept {
+  uint64_t relative = 0;
+  switch (FindMsixPart(index, offset, &relative)) {
+    case MsixPart::kTable:
+      return msix_->ReadTable(relative, data);
+    case MsixPart::kPba:
+      return msix_->ReadPba(relative, data);
+    case MsixPart::kNone:
+      break;
+  }
+  auto read = io_.ReadRegion(static_cast<uint32_t>(index), offset, data);
+  if (!read.ok()) {
+    std::fill(data.begin(), data.end(), 0xff);
+    LOG_DEBUG_RATELIMITED("{}: BAR {} read at {:#x}: {}", name_, index, offset,
+                          read.error().ToString());
+  }
+}
+
+void VfioPciFunction::WriteBar(int index, uint64_t offset, std::span<const uint8_t> data) noexcept {
+  uint64_t relative = 0;
+  switch (FindMsixPart(index, offset, &relative)) {
+    case MsixPart::kTable:
+      return msix_->WriteTable(relative, data);
+    case MsixPart::kPba:
+      return msix_->WritePba(relative, data);
+    case MsixPart::kNone:
+      break;
+  }
+  auto written = io_.WriteRegion(static_cast<uint32_t>(index), offset, data);
+  if (!written.ok()) {
+    LOG_DEBUG_RATELIMITED("{}: BAR {} write at {:#x}: {}", name_, index, offset,
+                          written.error().ToString());
+  }
+}
+
+}  // namespace mini_vmm::vfio_pci

@@ -1,0 +1,58 @@
+// InterruptRelay alone: route failures, INTx connection, shutdown.
+#include "devices/vfio_pci/interrupt_relay.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/fake_vfio.h"
+
+namespace mini_vmm::vfio_pci {
+namespace {
+
+using testing::FakeVectorRoutes;
+using testing::FakeVfioDevice;
+
+const pci::MsiMessage kMessage{.address = 0xfee00000, .data = 0x4021};
+
+TEST_CASE("A vector whose KVM route failed is not given to VFIO") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  routes.refuse = true;
+  InterruptRelay relay("t", dev, routes, 4);
+  relay.UpdateRoute(1, kMessage);
+  CHECK(dev.triggers.empty());
+  CHECK_FALSE(relay.msix_enabled());
+}
+
+TEST_CASE("A vector number beyond the table is ignored") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 4);
+  relay.UpdateRoute(9, kMessage);
+  CHECK(dev.triggers.empty());
+}
+
+TEST_CASE("Vectors unmasked later are set one at a time") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, FakeVfioDevice::kVectors);
+  relay.UpdateRoute(0, kMessage);
+  relay.UpdateRoute(2, kMessage);
+  CHECK(dev.set_irqs_calls == 2);
+  CHECK(relay.trigger_of(2) == routes.TriggerFd(2));
+  CHECK(relay.trigger_of(1) == -1);
+}
+
+TEST_CASE("INTx connects trigger and unmask; Shutdown disables it") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1);
+  REQUIRE(relay.ConnectIntx(7, 8).ok());
+  CHECK(dev.triggers.at(VFIO_PCI_INTX_IRQ_INDEX)[0] == 7);
+  CHECK(dev.unmask.at(VFIO_PCI_INTX_IRQ_INDEX) == 8);
+  relay.Shutdown();
+  CHECK(dev.triggers.empty());
+  CHECK(dev.disables.at(VFIO_PCI_INTX_IRQ_INDEX) == 1);
+}
+
+}  // namespace
+}  // namespace mini_vmm::vfio_pci

@@ -36,6 +36,7 @@ Result<void> InterruptRelay::EnableMsix() {
   std::vector<int> fds(vectors_.size());
   for (size_t i = 0; i < fds.size(); ++i) fds[i] = FdOf(static_cast<uint16_t>(i));
   TRY(io_.SetIrqTriggers(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds));
+  LOG_DEBUG("{}: MSI-X enabled on the device with {} vectors", name_, fds.size());
   msix_on_ = true;
   return {};
 }
@@ -47,6 +48,8 @@ Result<void> InterruptRelay::Point(uint16_t vector, Target target) {
   v.target = target;
   if (!msix_on_) return EnableMsix();
   const int fds[] = {FdOf(vector)};
+  LOG_DEBUG("{}: MSI-X vector {} to {}", name_, vector,
+            target == Target::kGuest ? "the guest" : "its parked eventfd");
   auto set = io_.SetIrqTriggers(VFIO_PCI_MSIX_IRQ_INDEX, vector, fds);
   if (!set.ok()) v.target = before;
   return set;
@@ -76,6 +79,14 @@ void InterruptRelay::UpdateRoute(uint16_t vector, std::optional<pci::MsiMessage>
 }
 
 void InterruptRelay::Fire(uint16_t vector) noexcept { routes_.Fire(vector); }
+
+void InterruptRelay::MsixEnabled() noexcept {
+  std::lock_guard lock(mutex_);
+  if (msix_on_) return;
+  if (auto on = EnableMsix(); !on.ok()) {
+    LOG_WARN_RATELIMITED("{}: enabling MSI-X: {}", name_, on.error().ToString());
+  }
+}
 
 void InterruptRelay::MsixDisabled() noexcept {
   std::lock_guard lock(mutex_);

@@ -54,6 +54,12 @@ class InterruptRelay final : public pci::MsiSink {
   void UpdateRoute(uint16_t vector, std::optional<pci::MsiMessage> message) noexcept override;
   void Fire(uint16_t vector) noexcept override;
 
+  // The guest set the MSI-X enable bit: enable MSI-X on the device at once,
+  // with every vector, before any is unmasked. Devices decide at run time
+  // whether MSI-X is on (an NVMe controller ties its admin queue to vector
+  // 0 when the driver enables it, which Linux does before unmasking), so
+  // the device's state must follow the guest's view, not lag behind it.
+  void MsixEnabled() noexcept;
   // The guest cleared the MSI-X enable bit: disable MSI-X on the device,
   // and give INTx back if it was connected.
   void MsixDisabled() noexcept;

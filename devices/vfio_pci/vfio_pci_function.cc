@@ -147,7 +147,11 @@ void VfioPciFunction::WriteConfig(uint32_t offset, std::span<const uint8_t> data
   if (command) ForwardCommand();
   if (msix_control) {
     msix_->ControlWritten(shadow_);
-    if (!msix_->enabled()) relay_.MsixDisabled();
+    if (msix_->enabled()) {
+      relay_.MsixEnabled();
+    } else {
+      relay_.MsixDisabled();
+    }
   }
 }
 
@@ -194,30 +198,41 @@ void VfioPciFunction::AssignBar(int index, uint64_t address) {
   ForwardCommand();
 }
 
-VfioPciFunction::MsixPart VfioPciFunction::FindMsixPart(int index, uint64_t offset,
+VfioPciFunction::MsixPart VfioPciFunction::FindMsixPart(int index, uint64_t offset, uint64_t size,
                                                         uint64_t* relative) const {
   if (!layout_.msix) return MsixPart::kNone;
   const MsixLayout& m = *layout_.msix;
   const uint64_t table_size = uint64_t{m.vectors} * PCI_MSIX_ENTRY_SIZE;
   const uint64_t pba_size = (uint64_t{m.vectors} + 63) / 64 * 8;
-  if (index == m.table_bar && offset >= m.table_offset && offset - m.table_offset < table_size) {
-    *relative = offset - m.table_offset;
-    return MsixPart::kTable;
-  }
-  if (index == m.pba_bar && offset >= m.pba_offset && offset - m.pba_offset < pba_size) {
-    *relative = offset - m.pba_offset;
-    return MsixPart::kPba;
+  struct Part {
+    MsixPart part;
+    int bar;
+    uint64_t start;
+    uint64_t size;
+  };
+  const Part parts[] = {{MsixPart::kTable, m.table_bar, m.table_offset, table_size},
+                        {MsixPart::kPba, m.pba_bar, m.pba_offset, pba_size}};
+  for (const Part& p : parts) {
+    if (index != p.bar || offset >= p.start + p.size || offset + size <= p.start) continue;
+    if (offset < p.start) return MsixPart::kStraddle;
+    *relative = offset - p.start;
+    return p.part;
   }
   return MsixPart::kNone;
 }
 
 void VfioPciFunction::ReadBar(int index, uint64_t offset, std::span<uint8_t> data) noexcept {
   uint64_t relative = 0;
-  switch (FindMsixPart(index, offset, &relative)) {
+  switch (FindMsixPart(index, offset, data.size(), &relative)) {
     case MsixPart::kTable:
       return msix_->ReadTable(relative, data);
     case MsixPart::kPba:
       return msix_->ReadPba(relative, data);
+    case MsixPart::kStraddle:
+      std::fill(data.begin(), data.end(), 0xff);
+      LOG_WARN_RATELIMITED("{}: {}-byte BAR {} read at {:#x} straddles the MSI-X table or PBA",
+                           name_, data.size(), index, offset);
+      return;
     case MsixPart::kNone:
       break;
   }
@@ -231,11 +246,15 @@ void VfioPciFunction::ReadBar(int index, uint64_t offset, std::span<uint8_t> dat
 
 void VfioPciFunction::WriteBar(int index, uint64_t offset, std::span<const uint8_t> data) noexcept {
   uint64_t relative = 0;
-  switch (FindMsixPart(index, offset, &relative)) {
+  switch (FindMsixPart(index, offset, data.size(), &relative)) {
     case MsixPart::kTable:
       return msix_->WriteTable(relative, data);
     case MsixPart::kPba:
       return msix_->WritePba(relative, data);
+    case MsixPart::kStraddle:
+      LOG_WARN_RATELIMITED("{}: {}-byte BAR {} write at {:#x} straddles the MSI-X table or PBA",
+                           name_, data.size(), index, offset);
+      return;
     case MsixPart::kNone:
       break;
   }

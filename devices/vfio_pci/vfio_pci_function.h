@@ -88,9 +88,11 @@ class VfioPciFunction final : public pci::PciDevice,
   VfioPciFunction(vfio::DeviceIo& io, VectorRoutes& routes, FunctionLayout layout);
   void BuildShadow();
   void ForwardCommand() noexcept;  // Caller holds mutex_.
-  // Is [offset, offset + size) of BAR `index` in the MSI-X table or PBA?
-  enum class MsixPart : uint8_t { kNone, kTable, kPba };
-  MsixPart FindMsixPart(int index, uint64_t offset, uint64_t* relative) const;
+  // Where [offset, offset + size) of BAR `index` falls: in the MSI-X table
+  // or PBA (starting inside it), across one of their edges (dropped: the
+  // device's own table must never be reached), or elsewhere.
+  enum class MsixPart : uint8_t { kNone, kTable, kPba, kStraddle };
+  MsixPart FindMsixPart(int index, uint64_t offset, uint64_t size, uint64_t* relative) const;
 
   const std::string name_;
   vfio::DeviceIo& io_;

@@ -48,7 +48,10 @@ AddressAllocator* WindowFor(const vfio_pci::BarLayout& bar,
     case pci::BarKind::kMemory32:
       return &resources.pci_mmio32;
     case pci::BarKind::kMemory64:
-      return &resources.pci_mmio64;
+      // The 64-bit window is described as prefetchable (firmware/acpi):
+      // a non-prefetchable 64-bit BAR goes below 4 GiB, as firmware puts
+      // it, or the guest would move it there itself.
+      return bar.prefetchable ? &resources.pci_mmio64 : &resources.pci_mmio32;
     case pci::BarKind::kIo:  // No port window: the guest may assign it.
     case pci::BarKind::kNone:
       return nullptr;

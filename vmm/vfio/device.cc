@@ -69,6 +69,7 @@ Result<void> Device::LoadInfo() {
     irq.argsz = sizeof(irq);
     irq.index = i;
     if (::ioctl(fd_.get(), VFIO_DEVICE_GET_IRQ_INFO, &irq) != 0) {
+      if (errno == EINVAL) continue;  // An index the function does not have.
       return Error::Errno(errno, "VFIO_DEVICE_GET_IRQ_INFO {} of {} failed", i, name_);
     }
     irqs_[i] = {.index = i, .flags = irq.flags, .count = irq.count};
@@ -84,6 +85,12 @@ Result<RegionInfo> Device::QueryRegion(uint32_t index) const {
     info.index = index;
     std::memcpy(buffer.data(), &info, sizeof(info));
     if (::ioctl(fd_.get(), VFIO_DEVICE_GET_REGION_INFO, buffer.data()) != 0) {
+      // Optional regions (VGA, ROM) a function does not have.
+      if (errno == EINVAL) {
+        RegionInfo absent;
+        absent.index = index;
+        return absent;
+      }
       return Error::Errno(errno, "VFIO_DEVICE_GET_REGION_INFO {} of {} failed", index, name_);
     }
     std::memcpy(&info, buffer.data(), sizeof(info));

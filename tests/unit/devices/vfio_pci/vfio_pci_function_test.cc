@@ -3,6 +3,7 @@
 // BARs and the MSI-X table.
 #include "devices/vfio_pci/vfio_pci_function.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <vector>
@@ -173,10 +174,17 @@ TEST_CASE("MSI-X control is owned by mini-vmm, not written to the device") {
   CHECK(f.dev.ConfigWritesIn(FakeVfioDevice::kMsixCap, 12) == 0);
 }
 
-TEST_CASE("Unmasking a vector routes it and hands its eventfd to VFIO with all vectors") {
+TEST_CASE("Enabling MSI-X enables it on the device at once, every vector without a trigger") {
   Fixture f;
   f.EnableMsix();
-  CHECK(f.dev.triggers.count(VFIO_PCI_MSIX_IRQ_INDEX) == 0);  // Nothing unmasked yet.
+  const auto& fds = f.dev.triggers.at(VFIO_PCI_MSIX_IRQ_INDEX);
+  REQUIRE(fds.size() == FakeVfioDevice::kVectors);
+  CHECK(std::all_of(fds.begin(), fds.end(), [](int fd) { return fd == -1; }));
+}
+
+TEST_CASE("Unmasking a vector routes it and hands its eventfd to VFIO") {
+  Fixture f;
+  f.EnableMsix();
   f.Program(0, 0x4021);
   REQUIRE(f.routes.routes.at(0).has_value());
   CHECK(f.routes.routes.at(0)->data == 0x4021);
@@ -255,6 +263,15 @@ TEST_CASE("BAR accesses outside the MSI-X table are forwarded to the device") {
   CHECK(f.dev.writes[0].index == VFIO_PCI_BAR0_REGION_INDEX);
   CHECK(f.dev.writes[0].offset == 0x1000);
   CHECK(f.BarRead32(0x1000) == 0x12345678);
+}
+
+TEST_CASE("BarWriteStraddlingTableStart never reaches the device") {
+  Fixture f;
+  uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  f.fn->WriteBar(0, FakeVfioDevice::kTableOffset - 4, b);
+  CHECK(f.dev.writes.empty());
+  f.fn->ReadBar(0, FakeVfioDevice::kTableOffset - 4, b);
+  CHECK(b[0] == 0xff);
 }
 
 TEST_CASE("BarAccessPastRegion reads as all-ones") {

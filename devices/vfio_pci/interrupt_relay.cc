@@ -2,6 +2,7 @@
 
 #include <linux/vfio.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "vmm/base/log.h"
@@ -33,7 +34,11 @@ Result<void> InterruptRelay::EnableMsix() {
   }
   // Without dynamic MSI-X allocation (VFIO_IRQ_INFO_NORESIZE on Linux < 6.5)
   // the vector count is fixed at enable time: enable them all at once.
-  std::vector<int> fds(vectors_.size());
+  // The table the guest sees may list more vectors than VFIO offers (a
+  // device's own inconsistency); those cannot be connected.
+  const size_t count = std::min<size_t>(vectors_.size(), io_.irq(VFIO_PCI_MSIX_IRQ_INDEX).count);
+  if (count == 0) return Error::Invalid("the device offers no MSI-X vectors through VFIO");
+  std::vector<int> fds(count);
   for (size_t i = 0; i < fds.size(); ++i) fds[i] = FdOf(static_cast<uint16_t>(i));
   TRY(io_.SetIrqTriggers(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds));
   LOG_DEBUG("{}: MSI-X enabled on the device with {} vectors", name_, fds.size());
@@ -47,6 +52,10 @@ Result<void> InterruptRelay::Point(uint16_t vector, Target target) {
   const Target before = v.target;
   v.target = target;
   if (!msix_on_) return EnableMsix();
+  if (vector >= io_.irq(VFIO_PCI_MSIX_IRQ_INDEX).count) {
+    v.target = before;
+    return Error::Invalid("VFIO offers no MSI-X vector {}", vector);
+  }
   const int fds[] = {FdOf(vector)};
   LOG_DEBUG("{}: MSI-X vector {} to {}", name_, vector,
             target == Target::kGuest ? "the guest" : "its parked eventfd");

@@ -120,11 +120,12 @@ class FakeVfioDevice final : public vfio::DeviceIo {
   }
   Result<void> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) override {
     std::lock_guard lock(mutex_);
-    auto& v = triggers[index];
-    if (v.empty()) v.assign(irq(index).count, -1);
-    if (start > v.size() || fds.size() > v.size() - start) {
+    const size_t count = irq(index).count;
+    if (start > count || fds.size() > count - start) {
       return Error::Errno(EINVAL, "fake: vectors out of range");
     }
+    auto& v = triggers[index];
+    if (v.empty()) v.assign(count, -1);
     std::copy(fds.begin(), fds.end(), v.begin() + start);
     ++set_irqs_calls;
     return {};

@@ -46,14 +46,16 @@ Result<void> CheckGroupFree(const HostPaths& paths, const std::string& text, uin
 Result<uint32_t> CheckDevice(const Sysfs& sysfs, const std::string& text,
                              const HostPciAddress& bdf) {
   if (!sysfs.Exists(bdf)) return Error::Invalid("--vfio {}: no such PCI device", text);
+  // Without an IOMMU group vfio-pci cannot take the device at all: the
+  // root cause, so it comes before the driver.
+  const std::optional<uint32_t> group = sysfs.IommuGroup(bdf);
+  if (!group) {
+    return Error::Invalid("--vfio {}: the device has no IOMMU group (is the IOMMU enabled?)", text);
+  }
   const std::optional<std::string> driver = sysfs.Driver(bdf);
   if (!driver) return Error::Invalid("--vfio {}: the device is not bound to vfio-pci", text);
   if (*driver != kVfioPci) {
     return Error::Invalid("--vfio {}: the device is bound to {}, not vfio-pci", text, *driver);
-  }
-  const std::optional<uint32_t> group = sysfs.IommuGroup(bdf);
-  if (!group) {
-    return Error::Invalid("--vfio {}: the device has no IOMMU group (is the IOMMU enabled?)", text);
   }
   TRY(CheckGroup(sysfs, text, *group));
   return *group;

@@ -5,7 +5,7 @@
 //   TRY(vfio::CheckDevices({"0000:00:04.0"}, vfio::HostPaths{}));
 //
 // In order: the address parses; it is not given twice; the device exists;
-// it is bound to vfio-pci; it has an IOMMU group; every device of the group
+// it has an IOMMU group; it is bound to vfio-pci; every device of the group
 // is bound to vfio-pci or unbound; the group is not open in another process
 // (a trial open, closed again at once).
 #pragma once

@@ -31,6 +31,18 @@ TEST_CASE("A vector number beyond the table is ignored") {
   CHECK(dev.triggers.empty());
 }
 
+TEST_CASE("TableLargerThanVfioOffers: only VFIO's vectors are enabled, the rest never set") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 100);
+  relay.MsixEnabled();
+  REQUIRE(dev.triggers.at(VFIO_PCI_MSIX_IRQ_INDEX).size() == FakeVfioDevice::kVectors);
+  const int calls = dev.set_irqs_calls;
+  relay.UpdateRoute(80, kMessage);
+  CHECK(dev.set_irqs_calls == calls);
+  CHECK(relay.trigger_of(80) == -1);
+}
+
 TEST_CASE("Vectors unmasked later are set one at a time") {
   FakeVfioDevice dev;
   FakeVectorRoutes routes;

@@ -178,6 +178,27 @@ std::string HostLimitError(const VmConfig& config, const HostLimits& limits) {
   return fits.ok() ? "" : fits.error().ToString();
 }
 
+TEST_CASE("ValidateConfig: VfioAddressMalformed, one sentence naming it", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.vfio = {"00:04"};
+  CHECK(ValidationError(config) == "--vfio 00:04: \"00:04\" is not a PCI address (DDDD:BB:DD.F)");
+}
+
+TEST_CASE("ValidateConfig: VfioDeviceAbsent (no such function on this host)", "[config]") {
+  TempDir dir;
+  VmConfig config = ConfigWithKernel(dir);
+  config.vfio = {"ffff:ff:1f.7"};
+  CHECK(ValidationError(config) == "--vfio ffff:ff:1f.7: no such PCI device");
+}
+
+TEST_CASE("OpenFilesNeeded counts a passed-through device's eventfds", "[config]") {
+  VmConfig config;
+  const uint64_t without = OpenFilesNeeded(config);
+  config.vfio = {"0000:00:04.0"};
+  CHECK(OpenFilesNeeded(config) > without + 2 * 65);
+}
+
 TEST_CASE("ValidateHostLimits: accepts what fits", "[config]") {
   VmConfig config;
   config.cpus = 8;

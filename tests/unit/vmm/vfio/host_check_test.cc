@@ -100,6 +100,13 @@ TEST_CASE("DeviceWithoutIommuGroup: has no IOMMU group") {
              Catch::StartsWith("--vfio 0000:00:04.0: the device has no IOMMU group"));
 }
 
+TEST_CASE("UnboundDeviceWithoutIommuGroup: the missing group is the cause given") {
+  FakeHost host;
+  host.AddDevice("0000:10:00.0", "", -1);
+  CHECK_THAT(ErrorOf(host, {"0000:10:00.0"}),
+             Catch::StartsWith("--vfio 0000:10:00.0: the device has no IOMMU group"));
+}
+
 TEST_CASE("GroupWithHostBoundMember: not viable, naming the member") {
   FakeHost host;
   host.AddDevice("0000:00:04.0", "vfio-pci", 7);

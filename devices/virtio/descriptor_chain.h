@@ -11,7 +11,8 @@
 
 #include <cstdint>
 #include <span>
-#include <vector>
+
+#include "vmm/base/small_vector.h"
 
 namespace mini_vmm::virtio {
 
@@ -21,6 +22,14 @@ struct Segment {
   std::span<uint8_t> data;
   bool writable;
 };
+
+// A chain's segments. A virtio-blk request is header, data and status, and
+// most net buffers are one or two descriptors, so four inline cover the
+// common chains without touching the heap; longer ones (a big request
+// scattered over many pages) spill to it, never past the queue size, which
+// bounds every chain (the walker's TTL).
+inline constexpr size_t kInlineSegments = 4;
+using Segments = SmallVector<Segment, kInlineSegments>;
 
 // Why a chain could not be walked. Every one of these is a driver bug (or a
 // hostile driver): the queue stops and the device asks for a reset
@@ -43,7 +52,9 @@ const char* ChainErrorName(ChainError error);
 
 class DescriptorChain {
  public:
-  DescriptorChain(uint16_t head, std::vector<Segment> segments);
+  DescriptorChain(uint16_t head, Segments segments);
+  // Copies `segments` (tests build chains from a std::vector).
+  DescriptorChain(uint16_t head, std::span<const Segment> segments);
   DescriptorChain(DescriptorChain&& other) noexcept;
   DescriptorChain& operator=(DescriptorChain&& other) noexcept;
   DescriptorChain(const DescriptorChain&) = delete;
@@ -67,7 +78,7 @@ class DescriptorChain {
 
  private:
   uint16_t head_;
-  std::vector<Segment> segments_;
+  Segments segments_;
   bool returned_ = false;
 };
 

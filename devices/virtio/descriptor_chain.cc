@@ -42,11 +42,6 @@ DescriptorChain::DescriptorChain(uint16_t head, Segments segments)
 DescriptorChain::DescriptorChain(uint16_t head, std::span<const Segment> segments)
     : head_(head), segments_(segments) {}
 
-DescriptorChain::DescriptorChain(DescriptorChain&& other) noexcept
-    : head_(other.head_),
-      segments_(std::move(other.segments_)),
-      returned_(std::exchange(other.returned_, true)) {}
-
 DescriptorChain& DescriptorChain::operator=(DescriptorChain&& other) noexcept {
   if (this != &other) {
     VMM_CHECK(returned_);  // Overwriting a live chain would leak it.

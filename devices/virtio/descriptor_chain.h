@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "vmm/base/small_vector.h"
 
@@ -55,7 +56,11 @@ class DescriptorChain {
   DescriptorChain(uint16_t head, Segments segments);
   // Copies `segments` (tests build chains from a std::vector).
   DescriptorChain(uint16_t head, std::span<const Segment> segments);
-  DescriptorChain(DescriptorChain&& other) noexcept;
+  // Inline: a chain moves several times between Pop and AddUsed.
+  DescriptorChain(DescriptorChain&& other) noexcept
+      : head_(other.head_),
+        segments_(std::move(other.segments_)),
+        returned_(std::exchange(other.returned_, true)) {}
   DescriptorChain& operator=(DescriptorChain&& other) noexcept;
   DescriptorChain(const DescriptorChain&) = delete;
   DescriptorChain& operator=(const DescriptorChain&) = delete;

@@ -112,7 +112,16 @@ Writer Writer::SplitTail(uint64_t n) { return Writer(ByteStream::SplitTail(n)); 
 
 uint8_t* ByteStream::SplitLastByte() {
   VMM_CHECK(available_ > 0);
-  return SplitTail(1).buffers_[0].data();
+  std::span<uint8_t>& last = buffers_.back();
+  const size_t consumed = buffers_.size() - 1 == index_ ? offset_ : 0;
+  // An empty last buffer (a stream built with one): the general way.
+  if (last.size() == consumed) return SplitTail(1).buffers_[0].data();
+  // Otherwise SplitTail(1) without building the tail stream.
+  uint8_t* byte = &last.back();
+  last = last.first(last.size() - 1);
+  if (last.size() == consumed && buffers_.size() - 1 > index_) buffers_.pop_back();
+  --available_;
+  return byte;
 }
 
 }  // namespace mini_vmm::virtio

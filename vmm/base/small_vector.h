@@ -132,8 +132,10 @@ class SmallVector {
     if (other.heap_ != nullptr) {
       heap_ = std::exchange(other.heap_, nullptr);
       capacity_ = std::exchange(other.capacity_, static_cast<uint32_t>(N));
-    } else if (other.size_ > 0) {
-      std::memcpy(inline_, other.inline_, other.size_ * sizeof(T));
+    } else {
+      // All of the inline storage, whatever the size: a fixed-size copy
+      // compiles to a few moves, where a variable one calls memcpy.
+      std::memcpy(inline_, other.inline_, sizeof(inline_));
     }
     size_ = std::exchange(other.size_, 0);
   }

@@ -435,6 +435,16 @@ TEST_CASE("SplitLastByte takes a one-byte last buffer whole") {
   CHECK(b[0] == 0);
 }
 
+TEST_CASE("SplitLastByte of a stream ending in an empty buffer takes the byte before it") {
+  std::array<uint8_t, 3> a{};
+  ByteStream stream(ByteStream::Buffers{std::span<uint8_t>(a), std::span<uint8_t>()});
+
+  uint8_t* last = stream.SplitLastByte();
+
+  CHECK(last == a.data() + 2);
+  CHECK(stream.available() == 2);
+}
+
 TEST_CASE("A stream stays valid after its chain moves") {
   std::array<uint8_t, 4> a{};
   ScopedChain chain = MakeChain({{a, true}});

@@ -1,7 +1,7 @@
 #include "devices/virtio/chain_walker.h"
 
 #include <cstring>
-#include <vector>
+#include <optional>
 
 #include "devices/virtio/virtio_ring.h"
 
@@ -78,7 +78,7 @@ class Walker {
   const WalkOptions& options_;
   uint32_t visited_ = 0;
   bool seen_writable_ = false;
-  std::vector<Segment> segments_;
+  Segments segments_;
 };
 
 }  // namespace

@@ -36,13 +36,11 @@ const char* ChainErrorName(ChainError error) {
   return "unknown chain error";
 }
 
-DescriptorChain::DescriptorChain(uint16_t head, std::vector<Segment> segments)
+DescriptorChain::DescriptorChain(uint16_t head, Segments segments)
     : head_(head), segments_(std::move(segments)) {}
 
-DescriptorChain::DescriptorChain(DescriptorChain&& other) noexcept
-    : head_(other.head_),
-      segments_(std::move(other.segments_)),
-      returned_(std::exchange(other.returned_, true)) {}
+DescriptorChain::DescriptorChain(uint16_t head, std::span<const Segment> segments)
+    : head_(head), segments_(segments) {}
 
 DescriptorChain& DescriptorChain::operator=(DescriptorChain&& other) noexcept {
   if (this != &other) {

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <span>
-#include <vector>
+#include <utility>
+
+#include "vmm/base/small_vector.h"
 
 namespace mini_vmm::virtio {
 
@@ -21,6 +23,14 @@ struct Segment {
   std::span<uint8_t> data;
   bool writable;
 };
+
+// A chain's segments. A virtio-blk request is header, data and status, and
+// most net buffers are one or two descriptors, so four inline cover the
+// common chains without touching the heap; longer ones (a big request
+// scattered over many pages) spill to it, never past the queue size, which
+// bounds every chain (the walker's TTL).
+inline constexpr size_t kInlineSegments = 4;
+using Segments = SmallVector<Segment, kInlineSegments>;
 
 // Why a chain could not be walked. Every one of these is a driver bug (or a
 // hostile driver): the queue stops and the device asks for a reset
@@ -43,8 +53,14 @@ const char* ChainErrorName(ChainError error);
 
 class DescriptorChain {
  public:
-  DescriptorChain(uint16_t head, std::vector<Segment> segments);
-  DescriptorChain(DescriptorChain&& other) noexcept;
+  DescriptorChain(uint16_t head, Segments segments);
+  // Copies `segments` (tests build chains from a std::vector).
+  DescriptorChain(uint16_t head, std::span<const Segment> segments);
+  // Inline: a chain moves several times between Pop and AddUsed.
+  DescriptorChain(DescriptorChain&& other) noexcept
+      : head_(other.head_),
+        segments_(std::move(other.segments_)),
+        returned_(std::exchange(other.returned_, true)) {}
   DescriptorChain& operator=(DescriptorChain&& other) noexcept;
   DescriptorChain(const DescriptorChain&) = delete;
   DescriptorChain& operator=(const DescriptorChain&) = delete;
@@ -67,7 +83,7 @@ class DescriptorChain {
 
  private:
   uint16_t head_;
-  std::vector<Segment> segments_;
+  Segments segments_;
   bool returned_ = false;
 };
 

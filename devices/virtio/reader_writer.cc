@@ -7,8 +7,8 @@
 namespace mini_vmm::virtio {
 namespace {
 
-std::vector<std::span<uint8_t>> Buffers(const DescriptorChain& chain, bool writable) {
-  std::vector<std::span<uint8_t>> buffers;
+ByteStream::Buffers BuffersOf(const DescriptorChain& chain, bool writable) {
+  ByteStream::Buffers buffers;
   for (const Segment& s : chain.segments()) {
     if (s.writable == writable && !s.data.empty()) buffers.push_back(s.data);
   }
@@ -17,13 +17,13 @@ std::vector<std::span<uint8_t>> Buffers(const DescriptorChain& chain, bool writa
 
 }  // namespace
 
-ByteStream::ByteStream(std::vector<std::span<uint8_t>> buffers) : buffers_(std::move(buffers)) {
+ByteStream::ByteStream(Buffers buffers) : buffers_(std::move(buffers)) {
   for (const auto& b : buffers_) available_ += b.size();
 }
 
-std::vector<iovec> ByteStream::Iovecs(uint64_t n) const {
+IovecList ByteStream::Iovecs(uint64_t n) const {
   VMM_CHECK(n <= available_);
-  std::vector<iovec> iov;
+  IovecList iov;
   size_t offset = offset_;
   for (size_t i = index_; n > 0 && i < buffers_.size(); ++i) {
     const uint64_t take = std::min<uint64_t>(n, buffers_[i].size() - offset);
@@ -50,28 +50,41 @@ void ByteStream::Consume(uint64_t n) {
 
 ByteStream ByteStream::SplitTail(uint64_t n) {
   VMM_CHECK(n <= available_);
-  std::vector<std::span<uint8_t>> tail;
-  uint64_t left = n;
-  while (left > 0) {
-    std::span<uint8_t>& last = buffers_.back();
-    // Bytes of the last buffer already consumed (only if it is the current one).
-    const size_t consumed = buffers_.size() - 1 == index_ ? offset_ : 0;
-    const uint64_t take = std::min<uint64_t>(left, last.size() - consumed);
-    tail.insert(tail.begin(), last.last(static_cast<size_t>(take)));
-    last = last.first(last.size() - static_cast<size_t>(take));
-    left -= take;
-    if (last.size() == consumed && buffers_.size() - 1 > index_) buffers_.pop_back();
+  ByteStream tail;
+  if (n == 0) return tail;
+  // Walk back from the last buffer to the first one the tail reaches into,
+  // and how much of that one it takes (the rest it takes whole). Bytes of
+  // the current buffer already consumed are not the tail's to take.
+  size_t first = buffers_.size();
+  uint64_t take = 0;
+  for (uint64_t left = n; left > 0; left -= take) {
+    --first;
+    const size_t consumed = first == index_ ? offset_ : 0;
+    take = std::min<uint64_t>(left, buffers_[first].size() - consumed);
   }
+  std::span<uint8_t>& split = buffers_[first];
+  tail.buffers_.push_back(split.last(static_cast<size_t>(take)));
+  for (size_t i = first + 1; i < buffers_.size(); ++i) tail.buffers_.push_back(buffers_[i]);
+  tail.available_ = n;
+  split = split.first(split.size() - static_cast<size_t>(take));
+  // Drop the buffers now wholly in the tail; the current one stays even if
+  // emptied, since index_ and offset_ point into it.
+  const size_t consumed = first == index_ ? offset_ : 0;
+  const size_t keep = split.size() == consumed && first > index_ ? first : first + 1;
+  while (buffers_.size() > keep) buffers_.pop_back();
   available_ -= n;
-  return ByteStream(std::move(tail));
+  return tail;
 }
 
 bool ByteStream::CopyOut(std::span<uint8_t> bytes) {
   if (bytes.size() > available_) return false;
   size_t done = 0;
-  for (const iovec& v : Iovecs(bytes.size())) {
-    std::memcpy(bytes.data() + done, v.iov_base, v.iov_len);
-    done += v.iov_len;
+  size_t offset = offset_;
+  for (size_t i = index_; done < bytes.size(); ++i) {
+    const size_t take = std::min(bytes.size() - done, buffers_[i].size() - offset);
+    std::memcpy(bytes.data() + done, buffers_[i].data() + offset, take);
+    done += take;
+    offset = 0;
   }
   Consume(bytes.size());
   return true;
@@ -80,18 +93,35 @@ bool ByteStream::CopyOut(std::span<uint8_t> bytes) {
 bool ByteStream::CopyIn(std::span<const uint8_t> bytes) {
   if (bytes.size() > available_) return false;
   size_t done = 0;
-  for (const iovec& v : Iovecs(bytes.size())) {
-    std::memcpy(v.iov_base, bytes.data() + done, v.iov_len);
-    done += v.iov_len;
+  size_t offset = offset_;
+  for (size_t i = index_; done < bytes.size(); ++i) {
+    const size_t take = std::min(bytes.size() - done, buffers_[i].size() - offset);
+    std::memcpy(buffers_[i].data() + offset, bytes.data() + done, take);
+    done += take;
+    offset = 0;
   }
   Consume(bytes.size());
   return true;
 }
 
-Reader::Reader(const DescriptorChain& chain) : ByteStream(Buffers(chain, false)) {}
+Reader::Reader(const DescriptorChain& chain) : ByteStream(BuffersOf(chain, false)) {}
 
-Writer::Writer(const DescriptorChain& chain) : ByteStream(Buffers(chain, true)) {}
+Writer::Writer(const DescriptorChain& chain) : ByteStream(BuffersOf(chain, true)) {}
 
 Writer Writer::SplitTail(uint64_t n) { return Writer(ByteStream::SplitTail(n)); }
+
+uint8_t* ByteStream::SplitLastByte() {
+  VMM_CHECK(available_ > 0);
+  std::span<uint8_t>& last = buffers_.back();
+  const size_t consumed = buffers_.size() - 1 == index_ ? offset_ : 0;
+  // An empty last buffer (a stream built with one): the general way.
+  if (last.size() == consumed) return SplitTail(1).buffers_[0].data();
+  // Otherwise SplitTail(1) without building the tail stream.
+  uint8_t* byte = &last.back();
+  last = last.first(last.size() - 1);
+  if (last.size() == consumed && buffers_.size() - 1 > index_) buffers_.pop_back();
+  --available_;
+  return byte;
+}
 
 }  // namespace mini_vmm::virtio

@@ -17,26 +17,36 @@
 #include <optional>
 #include <span>
 #include <type_traits>
-#include <vector>
 
 #include "devices/virtio/descriptor_chain.h"
+#include "vmm/base/small_vector.h"
 
 namespace mini_vmm::virtio {
 
-// A cursor over a list of buffers.
+// Iovecs into a chain: inline for as many buffers as a chain keeps inline.
+using IovecList = SmallVector<iovec, kInlineSegments>;
+
+// A cursor over a list of buffers. Streams copy the chain's buffer list
+// (inline for common chains, see kInlineSegments), so they stay valid when
+// the chain object moves; they must not outlive the guest RAM it views.
 class ByteStream {
  public:
+  using Buffers = SmallVector<std::span<uint8_t>, kInlineSegments>;
+
   ByteStream() = default;
-  explicit ByteStream(std::vector<std::span<uint8_t>> buffers);
+  explicit ByteStream(Buffers buffers);
 
   uint64_t available() const { return available_; }
   // The next `n` bytes (n <= available()) as iovecs, without consuming.
-  std::vector<iovec> Iovecs(uint64_t n) const;
+  IovecList Iovecs(uint64_t n) const;
   // Consumes `n` bytes (n <= available()).
   void Consume(uint64_t n);
   // Removes the last `n` bytes (n <= available()) and returns them as a
   // stream of their own.
   ByteStream SplitTail(uint64_t n);
+  // Removes the last byte (available() > 0) and returns where it is in
+  // guest RAM: a virtio status byte, which is always a chain's last.
+  uint8_t* SplitLastByte();
 
  protected:
   // Copies between the stream and `bytes`, consuming; false (nothing
@@ -45,7 +55,7 @@ class ByteStream {
   bool CopyIn(std::span<const uint8_t> bytes);
 
  private:
-  std::vector<std::span<uint8_t>> buffers_;
+  Buffers buffers_;
   size_t index_ = 0;   // First buffer with bytes left.
   size_t offset_ = 0;  // Bytes of buffers_[index_] already consumed.
   uint64_t available_ = 0;

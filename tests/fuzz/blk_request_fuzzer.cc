@@ -171,7 +171,7 @@ void Run(Case& c) {
     VMM_CHECK(!request.status && request.fault == RequestFault::kNoStatus && used == 0);
     return;
   }
-  VMM_CHECK(request.status.has_value() && used >= 1 && used <= writable_before.size());
+  VMM_CHECK(request.status != nullptr && used >= 1 && used <= writable_before.size());
   VMM_CHECK(writable_after.back() == status);
   VMM_CHECK(request.io || request.fault.has_value() == (request.result != VIRTIO_BLK_S_OK));
 }

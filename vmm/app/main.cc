@@ -1,5 +1,6 @@
 // mini-vmm: parse the command line, build the machine, run it, and turn
 // how it ended into the process exit status.
+#include <malloc.h>
 #include <pthread.h>
 
 #include <iostream>
@@ -100,11 +101,19 @@ void UseSmallThreadStacks() {
   pthread_attr_destroy(&attr);
 }
 
+// glibc gives each thread that allocates its own malloc arena (up to eight
+// per core), each with pages of its own resident for good. mini-vmm's
+// threads allocate rarely and never on their hot paths (vCPU exits, virtio
+// requests), so one arena costs no contention worth having and saves tens
+// of KiB per thread.
+void UseOneMallocArena() { mallopt(M_ARENA_MAX, 1); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   mini_vmm::log::MarkProcessStart();
   UseSmallThreadStacks();
+  UseOneMallocArena();
   if (auto signals = mini_vmm::SetUpProcessSignals(); !signals.ok()) {
     std::cerr << "mini-vmm: " << signals.error().ToString() << "\n";
     return cli::kExitGuestFailed;

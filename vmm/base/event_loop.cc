@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -14,19 +15,29 @@ Result<EventLoop> EventLoop::Create() {
 }
 
 Result<void> EventLoop::Add(int fd, Callback callback) {
+  auto watch = std::make_unique<Watch>(Watch{fd, std::move(callback)});
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = fd;
+  ev.data.ptr = watch.get();
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return Error::Errno(errno, "cannot watch file descriptor {}", fd);
   }
-  callbacks_[fd] = std::move(callback);
+  watches_.push_back(std::move(watch));
   return {};
 }
 
 void EventLoop::Remove(int fd) noexcept {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  callbacks_.erase(fd);
+  for (auto& watch : watches_) {
+    if (watch->fd == fd) watch->removed = any_removed_ = true;
+  }
+  if (!dispatching_) FreeRemoved();
+}
+
+void EventLoop::FreeRemoved() noexcept {
+  if (!any_removed_) return;
+  any_removed_ = false;
+  std::erase_if(watches_, [](const std::unique_ptr<Watch>& w) { return w->removed; });
 }
 
 Result<void> EventLoop::Run() {
@@ -37,12 +48,13 @@ Result<void> EventLoop::Run() {
       if (errno == EINTR) continue;
       return Error::Errno(errno, "epoll_wait failed");
     }
+    dispatching_ = true;
     for (int i = 0; i < n && !quit_; ++i) {
-      auto it = callbacks_.find(events[static_cast<size_t>(i)].data.fd);
-      if (it == callbacks_.end()) continue;  // Removed by an earlier callback.
-      Callback callback = it->second;        // A copy: the callback may Remove() itself.
-      callback();
+      Watch* watch = static_cast<Watch*>(events[static_cast<size_t>(i)].data.ptr);
+      if (!watch->removed) watch->callback();  // Removed by an earlier callback: skipped.
     }
+    dispatching_ = false;
+    FreeRemoved();
   }
   return {};
 }

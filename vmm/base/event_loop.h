@@ -8,7 +8,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <memory>
+#include <vector>
 
 #include "vmm/base/result.h"
 #include "vmm/base/unique_fd.h"
@@ -25,17 +26,32 @@ class EventLoop {
 
   // Calls `callback` from Run() whenever `fd` is readable (or hung up).
   Result<void> Add(int fd, Callback callback);
-  // Stops watching `fd` (e.g. stdin at EOF). Safe from inside a callback.
+  // Stops watching `fd` (e.g. stdin at EOF). Safe from inside a callback,
+  // also the callback of `fd` itself: no event of `fd` is dispatched after.
   void Remove(int fd) noexcept;
   // Dispatches until Quit() is called from a callback.
   Result<void> Run();
   void Quit() { quit_ = true; }
 
  private:
+  // One watched fd. epoll's data points at it, so dispatching an event is a
+  // call, with no lookup and no copy of the callback (this is every virtio
+  // request's path). Entries removed while Run() dispatches are freed only
+  // once the batch of events is done, since a later event of the same
+  // batch may still point at them.
+  struct Watch {
+    int fd;
+    Callback callback;
+    bool removed = false;
+  };
+
   explicit EventLoop(UniqueFd epoll) : epoll_(std::move(epoll)) {}
+  void FreeRemoved() noexcept;
 
   UniqueFd epoll_;
-  std::map<int, Callback> callbacks_;
+  std::vector<std::unique_ptr<Watch>> watches_;
+  bool dispatching_ = false;
+  bool any_removed_ = false;  // Some watch awaits FreeRemoved().
   bool quit_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "vmm/machine/kernel_image.h"
 
 #include <chrono>
+#include <memory>
 
 #include "firmware/linux/bzimage.h"
 #include "firmware/linux/bzimage_payload.h"
@@ -9,6 +10,7 @@
 #include "vmm/base/mapped_file.h"
 #include "vmm/base/sha256.h"
 #include "vmm/config/boot_regions.h"
+#include "vmm/image_cache/background_store.h"
 #include "vmm/image_cache/image_cache.h"
 
 namespace mini_vmm {
@@ -82,21 +84,23 @@ Result<LoadedKernelImage> LoadDecompressed(const GuestMemory& mem, std::span<con
       return LoadedKernelImage{*kernel, KernelSource::kCache};
     }
   }
-  const firmware::decompress::DecompressedData vmlinux = TRY(lb::DecompressBzImagePayload(bz));
+  // Shared with the cache's writer thread, which frees it once written.
+  const auto vmlinux = std::make_shared<const firmware::decompress::DecompressedData>(
+      TRY(lb::DecompressBzImagePayload(bz)));
   const double decompress_ms = MillisecondsSince(start);
   const lb::LoadedKernel kernel =
-      TRY(lb::LoadDecompressedKernel(mem, bz.header, vmlinux.bytes(), BootStructureRegions()));
-  const Clock::time_point store_start = Clock::now();
-  const bool cached = slot && slot->cache.Store(slot->key, vmlinux.bytes());
+      TRY(lb::LoadDecompressedKernel(mem, bz.header, vmlinux->bytes(), BootStructureRegions()));
+  // Written in the background: hashing and writing ~50 MiB would delay
+  // this (first) boot for the benefit of the next one only.
+  if (slot) image_cache::StoreInBackground(slot->cache, slot->key, vmlinux, vmlinux->bytes());
   const std::string cache_note =
-      cached ? Format("cached as {} (in {:.0f} ms)", slot->cache.EntryPath(slot->key),
-                      MillisecondsSince(store_start))
-             : std::string(CachingPays(bz, options) ? "not cached"
-                                                    : "not cached (decompressing it is faster than "
-                                                      "hashing it without SHA extensions)");
+      slot ? Format("cached as {} (written in the background)", slot->cache.EntryPath(slot->key))
+           : std::string(CachingPays(bz, options) ? "not cached"
+                                                  : "not cached (decompressing it is faster than "
+                                                    "hashing it without SHA extensions)");
   LOG_INFO(
       "kernel: decompressed the bzImage's {} payload on the host ({:.1f} MiB) in {:.0f} ms; {}",
-      lb::PayloadCompressionName(bz), MiB(vmlinux.size()), decompress_ms, cache_note);
+      lb::PayloadCompressionName(bz), MiB(vmlinux->size()), decompress_ms, cache_note);
   return LoadedKernelImage{kernel, KernelSource::kDecompressed};
 }
 

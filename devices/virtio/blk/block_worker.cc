@@ -132,10 +132,8 @@ void BlockWorker::HandleChain(DescriptorChain chain) {
   }
   const uint16_t tag = free_tags_.back();
   free_tags_.pop_back();
-  DiskRequest io = std::move(*request.io);
-  request.io.reset();
-  in_flight_[tag].emplace(InFlight{std::move(chain), std::move(request)});
-  backend_.Enqueue(tag, std::move(io));
+  in_flight_[tag].emplace(InFlight{std::move(chain), request.status, request.data_bytes});
+  backend_.Enqueue(tag, std::move(*request.io));
 }
 
 void BlockWorker::Complete(const DiskCompletion& completion) {
@@ -149,7 +147,7 @@ void BlockWorker::Complete(const DiskCompletion& completion) {
     // The driver must reset the device before it sees anything again.
     entry.chain.Abandon();
   } else {
-    const uint32_t len = FinishRequest(entry.request, completion.status);
+    const uint32_t len = FinishRequest(entry.status, entry.data_bytes, completion.status);
     AddUsed(std::move(entry.chain), len);
   }
   in_flight_[completion.tag].reset();

@@ -65,10 +65,13 @@ class BlockWorker {
   BlockWorker& operator=(const BlockWorker&) = delete;
 
  private:
-  // A request the backend is running, under the tag that indexes it.
+  // A request the backend is running, under the tag that indexes it: what
+  // completing it needs (see FinishRequest), and no more, since there is one
+  // of these per queue entry.
   struct InFlight {
     DescriptorChain chain;
-    Request request;
+    uint8_t* status;  // Guest RAM.
+    uint32_t data_bytes;
   };
 
   BlockWorker(Session session, DiskBackend& backend, BlockCounters& counters, EventLoop loop,

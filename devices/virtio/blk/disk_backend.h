@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "devices/virtio/reader_writer.h"
 #include "vmm/base/result.h"
 
 namespace mini_vmm::virtio::blk {
@@ -40,10 +41,12 @@ struct DiskRange {
 
 struct DiskRequest {
   DiskOp op = DiskOp::kFlush;
-  uint64_t offset = 0;              // kRead, kWrite: byte offset in the file.
-  uint64_t length = 0;              // kRead, kWrite: total bytes of `iovecs`.
-  std::vector<iovec> iovecs{};      // kRead, kWrite: guest RAM.
-  std::vector<DiskRange> ranges{};  // kDiscard, kWriteZeroes.
+  uint64_t offset = 0;  // kRead, kWrite: byte offset in the file.
+  uint64_t length = 0;  // kRead, kWrite: total bytes of `iovecs`.
+  // kRead, kWrite: guest RAM. Inline for common requests: no allocation.
+  IovecList iovecs{};
+  // kDiscard, kWriteZeroes. Empty (so no allocation) for everything else.
+  std::vector<DiskRange> ranges{};
   // kWrite, kDiscard, kWriteZeroes: on stable storage before completion,
   // for drivers that did not negotiate VIRTIO_BLK_F_FLUSH: without it the
   // device is write-through and every completed write is stable (§5.2.6.2,

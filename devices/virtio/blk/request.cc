@@ -65,7 +65,7 @@ class Parser {
       Reject(RequestFault::kNoStatus);
       return std::move(request_);
     }
-    request_.status = writer_.SplitTail(1);
+    request_.status = writer_.SplitLastByte();
     const auto header = reader_.ReadObj<virtio_blk_outhdr>();
     if (!header) {
       Reject(RequestFault::kShortHeader);
@@ -240,10 +240,10 @@ Request ParseRequest(const DescriptorChain& chain, const RequestContext& context
   return Parser(chain, context).Parse();
 }
 
-uint32_t FinishRequest(Request& request, uint8_t status) {
-  if (!request.status) return 0;
-  request.status->WriteObj(status);
-  return (status == VIRTIO_BLK_S_OK ? request.data_bytes : 0) + 1;
+uint32_t FinishRequest(uint8_t* status_byte, uint32_t data_bytes, uint8_t status) {
+  if (status_byte == nullptr) return 0;
+  *status_byte = status;
+  return (status == VIRTIO_BLK_S_OK ? data_bytes : 0) + 1;
 }
 
 }  // namespace mini_vmm::virtio::blk

@@ -9,6 +9,7 @@
 //   Request request = ParseRequest(chain, context);
 //   if (request.io) backend.Enqueue(tag, std::move(*request.io));   // status decided later
 //   else queue.AddUsed(std::move(chain), FinishRequest(request, request.result));
+//   ... later, the backend's status: FinishRequest(request.status, request.data_bytes, status)
 //
 // The header may be split across descriptors and the status byte shares a
 // descriptor with data if the driver likes (§2.7.4: the device makes no
@@ -90,8 +91,9 @@ struct RequestContext {
 
 struct Request {
   RequestType type = RequestType::kUnsupported;
-  // Where the status goes; nullopt for RequestFault::kNoStatus.
-  std::optional<Writer> status;
+  // Where the status goes: the chain's last device-writable byte, in guest
+  // RAM (validated by the chain walk); nullptr for RequestFault::kNoStatus.
+  uint8_t* status = nullptr;
   // Set when the backend must run the request; its outcome is the status.
   // Otherwise the request is finished and `result` is its status.
   std::optional<DiskRequest> io;
@@ -107,6 +109,11 @@ Request ParseRequest(const DescriptorChain& chain, const RequestContext& context
 // Writes `status` into the request's status byte and returns the used
 // length: the bytes written into the chain (§2.7.8.2), i.e. the data (on
 // success) plus the status byte, or 0 if there was no status byte.
-uint32_t FinishRequest(Request& request, uint8_t status);
+// `status_byte` and `data_bytes` are a Request's fields of those names: a
+// device keeps just these two while the backend runs the request.
+uint32_t FinishRequest(uint8_t* status_byte, uint32_t data_bytes, uint8_t status);
+inline uint32_t FinishRequest(const Request& request, uint8_t status) {
+  return FinishRequest(request.status, request.data_bytes, status);
+}
 
 }  // namespace mini_vmm::virtio::blk

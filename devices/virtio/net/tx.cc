@@ -16,7 +16,8 @@ std::variant<std::vector<iovec>, TxFault> GatherTxFrame(const DescriptorChain& c
   if (length < header_bytes) return TxFault::kShorterThanHeader;
   if (length > header_bytes + kMaxFrameBytes) return TxFault::kTooLong;
   if (chain.segments().size() > IOV_MAX) return TxFault::kTooManyBuffers;
-  return Reader(chain).Iovecs(length);
+  const IovecList iov = Reader(chain).Iovecs(length);
+  return std::vector<iovec>(iov.begin(), iov.end());
 }
 
 }  // namespace mini_vmm::virtio::net

@@ -47,7 +47,7 @@ TEST_CASE_METHOD(ChainTest, "Byte counts split the segments by direction") {
 }
 
 TEST_CASE("A chain without segments has no bytes either way") {
-  DescriptorChain chain(1, {});
+  DescriptorChain chain(1, Segments{});
 
   CHECK(chain.readable_bytes() == 0);
   CHECK(chain.writable_bytes() == 0);
@@ -62,6 +62,31 @@ TEST_CASE_METHOD(ChainTest, "Moving a chain moves its head and segments") {
   CHECK(moved.head() == 7);
   CHECK(moved.segments().size() == 3);
   moved.MarkReturned();
+}
+
+TEST_CASE_METHOD(ChainTest, "A chain longer than the inline segments keeps all of them") {
+  std::array<uint8_t, kInlineSegments + 2> bytes{};
+  Segments segments;
+  for (uint8_t& byte : bytes) segments.push_back(Segment{{&byte, 1}, true});
+  DescriptorChain source(3, std::move(segments));
+
+  DescriptorChain moved(std::move(source));
+
+  REQUIRE(moved.segments().size() == bytes.size());
+  CHECK(moved.segments().front().data.data() == &bytes.front());
+  CHECK(moved.segments().back().data.data() == &bytes.back());
+  CHECK(moved.writable_bytes() == bytes.size());
+  moved.MarkReturned();
+}
+
+TEST_CASE_METHOD(ChainTest, "A chain built from a std::vector copies its segments") {
+  std::vector<Segment> segments{Segment{header, false}, Segment{status, true}};
+  DescriptorChain chain(2, segments);
+  segments.clear();
+
+  REQUIRE(chain.segments().size() == 2);
+  CHECK(chain.segments()[1].data.data() == status.data());
+  chain.MarkReturned();
 }
 
 TEST_CASE_METHOD(ChainTest, "A returned chain is destroyed silently") {

@@ -312,7 +312,7 @@ TEST_CASE("Iovecs describe the next bytes across buffers without consuming them"
   Writer writer(*chain);
   REQUIRE(writer.WriteObj(uint8_t{0}));
 
-  const std::vector<iovec> iov = writer.Iovecs(5);
+  const IovecList iov = writer.Iovecs(5);
 
   REQUIRE(iov.size() == 2);
   CHECK(iov[0].iov_base == a.data() + 1);
@@ -328,7 +328,7 @@ TEST_CASE("Iovecs skip zero-length descriptors") {
   ScopedChain chain = MakeChain({{a, true}, {std::span<uint8_t>(), true}, {b, true}});
   Writer writer(*chain);
 
-  const std::vector<iovec> iov = writer.Iovecs(4);
+  const IovecList iov = writer.Iovecs(4);
 
   REQUIRE(iov.size() == 2);
   CHECK(iov[0].iov_base == a.data());
@@ -348,7 +348,7 @@ TEST_CASE("Advance after filling iovecs counts the bytes as written and consumes
   std::array<uint8_t, 4> b{};
   ScopedChain chain = MakeChain({{a, true}, {b, true}});
   Writer writer(*chain);
-  const std::vector<iovec> iov = writer.Iovecs(6);
+  const IovecList iov = writer.Iovecs(6);
   std::memset(iov[0].iov_base, 0x11, iov[0].iov_len);  // What a readv(2) would do.
   std::memset(iov[1].iov_base, 0x22, iov[1].iov_len);
 
@@ -357,6 +357,103 @@ TEST_CASE("Advance after filling iovecs counts the bytes as written and consumes
   CHECK(writer.written() == 6);
   CHECK(writer.available() == 2);
   CHECK(Bytes(b) == std::vector<uint8_t>{0x22, 0x22, 0, 0});
+}
+
+// ---- More buffers than a stream keeps inline ----
+
+TEST_CASE("Iovecs over more buffers than kept inline list every one of them") {
+  std::array<std::array<uint8_t, 2>, kInlineSegments + 3> buffers{};
+  std::vector<Segment> segments;
+  for (auto& b : buffers) segments.push_back(Segment{b, true});
+  ScopedChain chain = MakeChain(segments);
+  Writer writer(*chain);
+
+  const IovecList iov = writer.Iovecs(writer.available());
+
+  REQUIRE(iov.size() == buffers.size());
+  CHECK_FALSE(iov.is_inline());
+  CHECK(iov[kInlineSegments + 2].iov_base == buffers.back().data());
+  CHECK(iov[kInlineSegments + 2].iov_len == 2);
+}
+
+TEST_CASE("A write across more buffers than kept inline fills them in order") {
+  std::array<std::array<uint8_t, 1>, kInlineSegments + 2> buffers{};
+  std::vector<Segment> segments;
+  for (auto& b : buffers) segments.push_back(Segment{b, true});
+  ScopedChain chain = MakeChain(segments);
+  Writer writer(*chain);
+  std::array<uint8_t, kInlineSegments + 2> bytes{};
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i + 1);
+
+  REQUIRE(writer.Write(bytes));
+
+  CHECK(buffers.front()[0] == 1);
+  CHECK(buffers.back()[0] == bytes.size());
+  CHECK(writer.available() == 0);
+}
+
+TEST_CASE("SplitTail of more buffers than kept inline keeps their order") {
+  std::array<std::array<uint8_t, 1>, kInlineSegments + 2> buffers{};
+  std::vector<Segment> segments;
+  for (auto& b : buffers) segments.push_back(Segment{b, true});
+  ScopedChain chain = MakeChain(segments);
+  Writer writer(*chain);
+
+  Writer tail = writer.SplitTail(kInlineSegments + 1);
+  const IovecList iov = tail.Iovecs(tail.available());
+
+  CHECK(writer.available() == 1);
+  REQUIRE(iov.size() == kInlineSegments + 1);
+  CHECK(iov[0].iov_base == buffers[1].data());
+  CHECK(iov[kInlineSegments].iov_base == buffers.back().data());
+}
+
+// ---- SplitLastByte ----
+
+TEST_CASE("SplitLastByte returns the last byte of a buffer shared with data") {
+  std::array<uint8_t, 4> a{};
+  ScopedChain chain = MakeChain({{a, true}});
+  Writer writer(*chain);
+
+  uint8_t* status = writer.SplitLastByte();
+
+  CHECK(status == a.data() + 3);
+  CHECK(writer.available() == 3);
+}
+
+TEST_CASE("SplitLastByte takes a one-byte last buffer whole") {
+  std::array<uint8_t, 4> a{};
+  std::array<uint8_t, 1> b{};
+  ScopedChain chain = MakeChain({{a, true}, {b, true}});
+  Writer writer(*chain);
+
+  uint8_t* status = writer.SplitLastByte();
+  REQUIRE(writer.Write(std::array<uint8_t, 4>{1, 2, 3, 4}));
+
+  CHECK(status == b.data());
+  CHECK(writer.available() == 0);
+  CHECK(b[0] == 0);
+}
+
+TEST_CASE("SplitLastByte of a stream ending in an empty buffer takes the byte before it") {
+  std::array<uint8_t, 3> a{};
+  ByteStream stream(ByteStream::Buffers{std::span<uint8_t>(a), std::span<uint8_t>()});
+
+  uint8_t* last = stream.SplitLastByte();
+
+  CHECK(last == a.data() + 2);
+  CHECK(stream.available() == 2);
+}
+
+TEST_CASE("A stream stays valid after its chain moves") {
+  std::array<uint8_t, 4> a{};
+  ScopedChain chain = MakeChain({{a, true}});
+  Writer writer(*chain);
+  ScopedChain moved(std::move(*chain));
+
+  REQUIRE(writer.WriteObj(uint32_t{0x04030201}));
+
+  CHECK(Bytes(a) == std::vector<uint8_t>{1, 2, 3, 4});
 }
 
 }  // namespace

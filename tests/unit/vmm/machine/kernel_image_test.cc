@@ -14,6 +14,7 @@
 #include "tests/support/fake_kernel_images.h"
 #include "tests/support/packed.h"
 #include "vmm/base/sha256.h"
+#include "vmm/image_cache/background_store.h"
 
 namespace mini_vmm {
 namespace {
@@ -60,10 +61,20 @@ KernelLoadOptions Host(const std::optional<std::string>& cache, bool fast_hashin
   return KernelLoadOptions{KernelDecompress::kHost, cache, fast_hashing};
 }
 
+// LoadKernelImage, then a wait for the cache entry it may be writing in the
+// background: each step of a test sees the previous one's entry, and the
+// test's directory outlives the writer.
+Result<LoadedKernelImage> Load(const GuestMemory& mem, const std::string& path,
+                               const KernelLoadOptions& options) {
+  auto loaded = LoadKernelImage(mem, path, options);
+  image_cache::WaitForBackgroundStores();
+  return loaded;
+}
+
 TEST_CASE("A bzImage is decompressed on the host and entered at the vmlinux's entry") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
-  auto k = LoadKernelImage(mem, WriteBzImage(dir), Host(dir.Join("cache")));
+  auto k = Load(mem, WriteBzImage(dir), Host(dir.Join("cache")));
   REQUIRE(k.ok());
   CHECK(k->source == KernelSource::kDecompressed);
   CHECK(k->kernel.format == lb::KernelFormat::kDecompressedBzImage);
@@ -75,8 +86,8 @@ TEST_CASE("The second load of the same bzImage reads the cache") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"))).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  REQUIRE(Load(mem, kernel, Host(dir.Join("cache"))).ok());
+  auto second = Load(mem, kernel, Host(dir.Join("cache")));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kCache);
   CHECK(second->kernel.entry == testing::kFakeElfEntry);
@@ -88,8 +99,8 @@ TEST_CASE("Without fast hashing, the fast formats are not cached (nothing is has
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir, command);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false)).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false));
+  REQUIRE(Load(mem, kernel, Host(dir.Join("cache"), false)).ok());
+  auto second = Load(mem, kernel, Host(dir.Join("cache"), false));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kDecompressed);
   CHECK_FALSE(fs::exists(dir.Join("cache")));
@@ -101,8 +112,8 @@ TEST_CASE("Without fast hashing, the slow formats are still cached") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir, command);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false)).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache"), false));
+  REQUIRE(Load(mem, kernel, Host(dir.Join("cache"), false)).ok());
+  auto second = Load(mem, kernel, Host(dir.Join("cache"), false));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kCache);
 }
@@ -113,8 +124,8 @@ TEST_CASE("With fast hashing, every format is cached") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir, command);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"), true)).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(dir.Join("cache"), true));
+  REQUIRE(Load(mem, kernel, Host(dir.Join("cache"), true)).ok());
+  auto second = Load(mem, kernel, Host(dir.Join("cache"), true));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kCache);
 }
@@ -122,8 +133,8 @@ TEST_CASE("With fast hashing, every format is cached") {
 TEST_CASE("The option --kernel-decompress=guest enters the bzImage's own decompressor") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
-  auto k = LoadKernelImage(mem, WriteBzImage(dir),
-                           KernelLoadOptions{KernelDecompress::kGuest, dir.Join("cache")});
+  auto k =
+      Load(mem, WriteBzImage(dir), KernelLoadOptions{KernelDecompress::kGuest, dir.Join("cache")});
   REQUIRE(k.ok());
   CHECK(k->source == KernelSource::kAsIs);
   CHECK(k->kernel.format == lb::KernelFormat::kBzImage);
@@ -131,17 +142,31 @@ TEST_CASE("The option --kernel-decompress=guest enters the bzImage's own decompr
   CHECK_FALSE(fs::exists(dir.Join("cache")));
 }
 
+TEST_CASE("The first load's cache entry is written in the background and found after") {
+  TempDir dir;
+  const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
+  const std::string kernel = WriteBzImage(dir);
+
+  auto first = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  const bool stored = image_cache::WaitForBackgroundStores();
+
+  REQUIRE(first.ok());
+  CHECK(first->source == KernelSource::kDecompressed);
+  CHECK(stored);
+  CHECK(fs::directory_iterator(dir.Join("cache")) != fs::directory_iterator());
+}
+
 TEST_CASE("CorruptCacheEntry: a damaged entry is discarded and the kernel decompressed again") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(dir.Join("cache"))).ok());
+  REQUIRE(Load(mem, kernel, Host(dir.Join("cache"))).ok());
   const fs::path entry = fs::directory_iterator(dir.Join("cache"))->path();
   fs::resize_file(entry, fs::file_size(entry) - 1);
-  auto k = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  auto k = Load(mem, kernel, Host(dir.Join("cache")));
   REQUIRE(k.ok());
   CHECK(k->source == KernelSource::kDecompressed);
-  auto third = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  auto third = Load(mem, kernel, Host(dir.Join("cache")));
   REQUIRE(third.ok());
   CHECK(third->source == KernelSource::kCache);
 }
@@ -151,8 +176,8 @@ TEST_CASE("UnwritableCacheDir: the kernel still boots, decompressed every time")
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir);
   const std::string cache = kernel + "/cache";  // Below a regular file.
-  REQUIRE(LoadKernelImage(mem, kernel, Host(cache)).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(cache));
+  REQUIRE(Load(mem, kernel, Host(cache)).ok());
+  auto second = Load(mem, kernel, Host(cache));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kDecompressed);
 }
@@ -161,8 +186,8 @@ TEST_CASE("No cache directory: decompressed every time") {
   TempDir dir;
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = WriteBzImage(dir);
-  REQUIRE(LoadKernelImage(mem, kernel, Host(std::nullopt)).ok());
-  auto second = LoadKernelImage(mem, kernel, Host(std::nullopt));
+  REQUIRE(Load(mem, kernel, Host(std::nullopt)).ok());
+  auto second = Load(mem, kernel, Host(std::nullopt));
   REQUIRE(second.ok());
   CHECK(second->source == KernelSource::kDecompressed);
 }
@@ -172,7 +197,7 @@ TEST_CASE("HostDecompressFails: an unknown payload is an error, not a silent fal
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = dir.Join("bzImage");
   WriteFile(kernel, testing::BzImageWithPayload(std::vector<uint8_t>(64, 0xab)).Build());
-  auto k = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  auto k = Load(mem, kernel, Host(dir.Join("cache")));
   REQUIRE_FALSE(k.ok());
   CHECK_THAT(k.error().ToString(), Catch::Contains("--kernel-decompress=guest"));
 }
@@ -182,7 +207,7 @@ TEST_CASE("An ELF vmlinux is loaded as it is, whatever the option") {
   const GuestMemory mem = testing::MakeGuestMemory(0, 64 * kMiB);
   const std::string kernel = dir.Join("vmlinux");
   WriteFile(kernel, testing::ValidElfKernel().Build());
-  auto k = LoadKernelImage(mem, kernel, Host(dir.Join("cache")));
+  auto k = Load(mem, kernel, Host(dir.Join("cache")));
   REQUIRE(k.ok());
   CHECK(k->source == KernelSource::kAsIs);
   CHECK(k->kernel.format == lb::KernelFormat::kElf);

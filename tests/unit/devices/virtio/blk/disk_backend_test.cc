@@ -181,6 +181,29 @@ TEST_CASE_METHOD(BackendTest, "Requests in flight together complete once each") 
   CHECK(disk_.Read(0, 1024) == both);
 }
 
+TEST_CASE_METHOD(BackendTest, "More range operations than the completion ring holds all complete") {
+  // 16 requests of 16 ranges: 256 operations in flight, where io_uring's
+  // completion ring has 32 entries (twice the 16 requests): the rest must
+  // wait in the kernel's overflow list and still be reaped.
+  auto backend = Backend();
+  constexpr uint64_t kRangeBytes = kDiskBytes / (16 * kMaxRanges);
+  for (uint16_t tag = 0; tag < 16; ++tag) {
+    std::vector<DiskRange> ranges;
+    for (uint64_t i = 0; i < kMaxRanges; ++i) {
+      ranges.push_back({.offset = (tag * kMaxRanges + i) * kRangeBytes, .length = kRangeBytes});
+    }
+    backend->Enqueue(tag, Ranged(DiskOp::kWriteZeroes, std::move(ranges)));
+  }
+  backend->SubmitBatch();
+
+  auto done = Wait(*backend, 16);
+
+  REQUIRE(done.size() == 16);
+  CHECK(std::all_of(done.begin(), done.end(),
+                    [](const DiskCompletion& c) { return c.status == VIRTIO_BLK_S_OK; }));
+  CHECK(disk_.Read(0, kDiskBytes) == Bytes(kDiskBytes, 0));
+}
+
 TEST_CASE_METHOD(BackendTest, "Drain finishes what is in flight and reports none of it") {
   auto backend = Backend();
   std::vector<uint8_t> a = Bytes(512, 1);

@@ -52,7 +52,7 @@ TEST_CASE("A full run command line becomes a VmConfig") {
   CHECK(c.kernel_decompress == KernelDecompress::kGuest);
 }
 
-TEST_CASE("--vfio is repeatable and kept as spelled, checked later by ValidateConfig") {
+TEST_CASE("The --vfio option is repeatable and kept as spelled, checked later by ValidateConfig") {
   Parsed p = Parse({"run", "--kernel", "bzImage", "--vfio", "0000:00:04.0", "--vfio", "05.0"});
   REQUIRE(p.result.run);
   CHECK(p.result.config.vfio == std::vector<std::string>{"0000:00:04.0", "05.0"});

@@ -38,6 +38,7 @@ class KvmVectorRoutes final : public vfio_pci::VectorRoutes {
 // it); KVM raises the GSI, and on the guest's EOI deasserts it and signals
 // `resample`, which VFIO takes as the unmask.
 struct IntxWiring {
+  IntxWiring(EventFd t, EventFd r) : trigger(std::move(t)), resample(std::move(r)) {}
   EventFd trigger;
   EventFd resample;
 };

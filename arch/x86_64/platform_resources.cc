@@ -22,6 +22,7 @@ PlatformResources CreatePlatformResources(uint64_t ram_bytes) {
       AddressAllocator("the IOAPIC's GSIs", 0, kIoapicPins),
       AddressAllocator("the 32-bit PCI window", kPciMmio32Base, kPciMmio32End - kPciMmio32Base),
       AddressAllocator("the 64-bit PCI window", PciMmio64Base(ram_bytes), kPciMmio64Size),
+      AddressAllocator("the PCI I/O port window", kPciIoBase, kPciIoEnd - kPciIoBase),
   };
   for (uint32_t gsi : kLegacyGsis) {
     VMM_CHECK(r.gsis.Reserve(gsi, 1, "legacy IRQ " + std::to_string(gsi)).ok());

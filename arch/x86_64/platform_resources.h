@@ -23,6 +23,7 @@ struct PlatformResources {
   AddressAllocator gsis;          // IOAPIC pins; legacy ISA IRQs and PCI INTx reserved.
   AddressAllocator pci_mmio32;    // 32-bit PCI memory BARs, in the MMIO hole.
   AddressAllocator pci_mmio64;    // 64-bit PCI memory BARs, above the end of RAM.
+  AddressAllocator pci_io;        // PCI I/O BARs: ports.
 };
 
 // The 64-bit PCI window for a guest with `ram_bytes` of RAM: the first

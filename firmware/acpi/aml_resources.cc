@@ -36,12 +36,16 @@ constexpr uint16_t AddressSpaceLength(uint16_t field_bytes) {
 
 // 6.4.3.5.1 Table 6.47: resource type, general flags, memory flags.
 constexpr uint8_t kAddressSpaceMemory = 0;
+constexpr uint8_t kAddressSpaceIo = 1;
 constexpr uint8_t kAddressSpaceBusNumber = 2;
 // Bit 0 clear: produced (a bridge window) rather than consumed. Bits 2-3:
 // the minimum and maximum are fixed. Bit 1 clear: positive decode.
 constexpr uint8_t kProducerFixedWindow = (1 << 2) | (1 << 3);
 constexpr uint8_t kMemoryNonCacheable = 0 << 1;
 constexpr uint8_t kMemoryPrefetchable = 3 << 1;
+// 6.4.3.5.1 Table 6.48: I/O type-specific flags, bits 0-1 = 3: the range
+// holds both ISA and non-ISA ports.
+constexpr uint8_t kIoEntireRange = 3;
 
 constexpr uint8_t kIoDecode16 = 1 << 0;
 constexpr uint8_t kMemoryWritable = 1 << 0;
@@ -76,6 +80,21 @@ ResourceTemplate& ResourceTemplate::WordBusNumber(uint16_t first, uint16_t last)
   descriptors_.push_back(kAddressSpaceBusNumber);
   descriptors_.push_back(kProducerFixedWindow);
   descriptors_.push_back(0);    // No type-specific flags for bus numbers.
+  AppendLe16(descriptors_, 0);  // Granularity.
+  AppendLe16(descriptors_, first);
+  AppendLe16(descriptors_, last);
+  AppendLe16(descriptors_, 0);  // Translation offset.
+  AppendLe16(descriptors_, static_cast<uint16_t>(last - first + 1));
+  return *this;
+}
+
+ResourceTemplate& ResourceTemplate::WordIo(uint16_t first, uint16_t last) {
+  VMM_CHECK(first <= last);
+  descriptors_.push_back(LargeTag(kWordAddressItem));
+  AppendLe16(descriptors_, AddressSpaceLength(2));
+  descriptors_.push_back(kAddressSpaceIo);
+  descriptors_.push_back(kProducerFixedWindow);
+  descriptors_.push_back(kIoEntireRange);
   AppendLe16(descriptors_, 0);  // Granularity.
   AppendLe16(descriptors_, first);
   AppendLe16(descriptors_, last);

@@ -46,6 +46,10 @@ class ResourceTemplate {
   // bridge's bus range): WordBusNumber(ResourceProducer, MinFixed,
   // MaxFixed, PosDecode, 0, first, last, 0, last - first + 1).
   ResourceTemplate& WordBusNumber(uint16_t first, uint16_t last);
+  // The same descriptor for the I/O port range [first, last] a bridge
+  // forwards: WordIO(ResourceProducer, MinFixed, MaxFixed, PosDecode,
+  // EntireRange, ...).
+  ResourceTemplate& WordIo(uint16_t first, uint16_t last);
 
   // 6.4.3.5.2 / 6.4.3.5.1 DWord and QWord Address Space Descriptors for a
   // memory window a bridge produces (forwards to its bus), fixed at

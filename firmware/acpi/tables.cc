@@ -109,6 +109,10 @@ Result<void> ValidatePciHostBridge(const PciHostBridge& pci) {
     return Error::Invalid("the 64-bit PCI window {:#x}+{:#x} wraps", pci.mmio64_base,
                           pci.mmio64_size);
   }
+  if (pci.io_size != 0 && (pci.io_base > 0xffff || pci.io_size > 0x10000 - pci.io_base)) {
+    return Error::Invalid("the PCI I/O window {:#x}+{:#x} runs past port 0xffff", pci.io_base,
+                          pci.io_size);
+  }
   if (pci.slots == 0 || pci.slots > 32) {
     return Error::Invalid("a PCI bus has 1 to 32 slots, got {}", pci.slots);
   }

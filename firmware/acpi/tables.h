@@ -53,6 +53,9 @@ struct PciHostBridge {
   uint64_t mmio32_size = arch::x86_64::kPciMmio32End - arch::x86_64::kPciMmio32Base;
   uint64_t mmio64_base = 0;
   uint64_t mmio64_size = 0;  // None when zero.
+  // The I/O port window, forwarded to the bus; none when io_size is zero.
+  uint32_t io_base = arch::x86_64::kPciIoBase;
+  uint32_t io_size = arch::x86_64::kPciIoEnd - arch::x86_64::kPciIoBase;
   std::array<uint32_t, 4> intx_gsis = arch::x86_64::kPciIntxGsis;
 };
 

@@ -53,7 +53,8 @@ AddressAllocator* WindowFor(const vfio_pci::BarLayout& bar,
       // a non-prefetchable 64-bit BAR goes below 4 GiB, as firmware puts
       // it, or the guest would move it there itself.
       return bar.prefetchable ? &resources.pci_mmio64 : &resources.pci_mmio32;
-    case pci::BarKind::kIo:  // No port window: the guest may assign it.
+    case pci::BarKind::kIo:
+      return &resources.pci_io;
     case pci::BarKind::kNone:
       return nullptr;
   }

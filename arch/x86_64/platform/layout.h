@@ -105,8 +105,9 @@ inline constexpr uint64_t kMmioDevicesEnd = 0xe000'0000;
 
 // PCI: one host bridge, segment 0, bus 0 only, found through ACPI (MCFG and
 // a PNP0A08 device) or, with acpi=off, through ports 0xcf8/0xcfc. BARs are
-// assigned by mini-vmm from two windows: 32-bit ones below the virtio-mmio
-// windows, 64-bit ones above the end of RAM (PlatformResources).
+// assigned by mini-vmm from three windows: 32-bit ones below the
+// virtio-mmio windows, 64-bit ones above the end of RAM, I/O BARs in the
+// port window (PlatformResources).
 inline constexpr uint64_t kPciMmio32Base = kMmioHoleStart;
 inline constexpr uint64_t kPciMmio32End = kVirtioMmioBase;
 inline constexpr uint64_t kPciEcamBase = kMmioDevicesEnd;
@@ -114,6 +115,10 @@ inline constexpr uint64_t kPciEcamBase = kMmioDevicesEnd;
 inline constexpr uint32_t kPciDevices = 32;
 inline constexpr uint64_t kPciEcamSize = uint64_t{kPciDevices} * 8 * 0x1000;
 inline constexpr uint64_t kPciMmio64Alignment = 1ull << 30;
+// I/O BARs (a passed-through device's) get ports from 0xc000-0xffff, where
+// PC firmware puts them too, far above every fixed port of the platform.
+inline constexpr uint16_t kPciIoBase = 0xc000;
+inline constexpr uint32_t kPciIoEnd = 0x10000;
 inline constexpr uint64_t kPciMmio64Size = 64ull << 30;
 // CONFIG_ADDRESS at 0xcf8 (dword), CONFIG_DATA at 0xcfc-0xcff.
 inline constexpr uint16_t kPciConfigAddressPort = 0xcf8;

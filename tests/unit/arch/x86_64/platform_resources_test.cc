@@ -40,6 +40,17 @@ TEST_CASE("The MMIO hole's windows do not overlap: PCI 32-bit, virtio-mmio, ECAM
   CHECK(kPciEcamBase + kPciEcamSize <= kIoapicAddress);
 }
 
+TEST_CASE("The PCI I/O window is 0xc000-0xffff, above every fixed port of the platform") {
+  PlatformResources r = CreatePlatformResources(kRam);
+  CHECK(r.pci_io.base() == 0xc000);
+  CHECK(r.pci_io.end() == 0x10000);
+  for (uint32_t port : {uint32_t{kCom1Port}, uint32_t{kAcpiPmPort}, uint32_t{kResetControlPort},
+                        uint32_t{kPciConfigDataPort}, uint32_t{kBootMarkerPort}}) {
+    CHECK(port + 8 <= r.pci_io.base());
+  }
+  CHECK(r.pci_io.Allocate(0x20, 0x20, "BAR 2").value() == 0xc000);
+}
+
 TEST_CASE("The 64-bit PCI window starts at 4 GiB for a guest whose RAM ends below it") {
   CHECK(PciMmio64Base(kRam) == 4ull << 30);
   CHECK(CreatePlatformResources(kRam).pci_mmio64.base() == 4ull << 30);

@@ -95,10 +95,10 @@ TEST_CASE("PCI0 is a PNP0A08 host bridge, compatible with PNP0A03, segment 0, bu
   CHECK(NamedValue(pci0, "_BBN").integer == 0);
 }
 
-TEST_CASE("PCI0 _CRS produces bus 0, the 32-bit window and the prefetchable 64-bit window") {
+TEST_CASE("PCI0 _CRS produces bus 0, the 32-bit, prefetchable 64-bit and I/O windows") {
   const std::vector<AmlObject> terms = ParseDsdt(WithPci());
   const std::vector<ResourceDescriptor> crs = Crs(SystemBusDevice(terms, "PCI0"));
-  REQUIRE(crs.size() == 3);
+  REQUIRE(crs.size() == 4);
   CHECK(crs[0].item == kLargeWordAddress);
   CHECK(crs[0].data[0] == 2);     // Bus number range.
   CHECK(crs[0].data[1] == 0x0c);  // Producer, min and max fixed.
@@ -118,13 +118,29 @@ TEST_CASE("PCI0 _CRS produces bus 0, the 32-bit window and the prefetchable 64-b
   CHECK(Le64(crs[2].data, 11) == 4ull << 30);
   CHECK(Le64(crs[2].data, 19) == (68ull << 30) - 1);
   CHECK(Le64(crs[2].data, 35) == 64ull << 30);
+
+  CHECK(crs[3].item == kLargeWordAddress);
+  CHECK(crs[3].data[0] == 1);     // I/O.
+  CHECK(crs[3].data[1] == 0x0c);  // Producer, min and max fixed.
+  CHECK(crs[3].data[2] == 0x03);  // ISA and non-ISA ports.
+  CHECK(Le16(crs[3].data, 5) == 0xc000);
+  CHECK(Le16(crs[3].data, 7) == 0xffff);
+  CHECK(Le16(crs[3].data, 11) == 0x4000);
+}
+
+TEST_CASE("PCI0 _CRS leaves the I/O window out when it is empty") {
+  AcpiConfig config = WithPci();
+  config.pci->io_size = 0;
+  const std::vector<ResourceDescriptor> crs = Crs(SystemBusDevice(ParseDsdt(config), "PCI0"));
+  REQUIRE(crs.size() == 3);
+  CHECK(crs[2].item == kLargeQWordAddress);
 }
 
 TEST_CASE("PCI0 _CRS leaves the 64-bit window out when it is empty") {
   AcpiConfig config;
   config.pci = PciHostBridge{};
   const std::vector<AmlObject> terms = ParseDsdt(config);
-  CHECK(Crs(SystemBusDevice(terms, "PCI0")).size() == 2);
+  CHECK(Crs(SystemBusDevice(terms, "PCI0")).size() == 3);
 }
 
 TEST_CASE("PCI0 _PRT routes every slot's INTA#-INTD# to the four GSIs, swizzled by slot") {
@@ -191,6 +207,13 @@ TEST_CASE("ValidateAcpiConfig: Pci32BitWindowAbove4GiB") {
   config.pci->mmio32_size = 0x10000000;
   CHECK(ValidationError(config) ==
         "the 32-bit PCI window 0xf8000000+0x10000000 must be non-empty, below 4 GiB");
+}
+
+TEST_CASE("ValidateAcpiConfig: PciIoWindowPastPort0xffff") {
+  AcpiConfig config = WithPci();
+  config.pci->io_base = 0xf000;
+  config.pci->io_size = 0x2000;
+  CHECK(ValidationError(config) == "the PCI I/O window 0xf000+0x2000 runs past port 0xffff");
 }
 
 TEST_CASE("ValidateAcpiConfig: Pci64BitWindowWraps") {

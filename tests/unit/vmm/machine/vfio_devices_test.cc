@@ -109,6 +109,32 @@ TEST_CASE("A prefetchable 64-bit BAR goes to the 64-bit window") {
   CHECK(w.Bar0(1) >= w.resources.pci_mmio64.base());
 }
 
+TEST_CASE("An I/O BAR gets ports from the PCI I/O window; port accesses reach the device") {
+  Wiring w;
+  auto& bar2 = w.dev.regions_[VFIO_PCI_BAR2_REGION_INDEX];
+  bar2 = FakeVfioDevice::Region(VFIO_PCI_BAR2_REGION_INDEX, 0x20, /*mmap=*/false);
+  auto& bytes = w.dev.data_[VFIO_PCI_BAR2_REGION_INDEX];
+  bytes.assign(0x20, 0);
+  bytes[4] = 0x5a;
+  w.dev.Put32(PCI_BASE_ADDRESS_2, 0xe000 | PCI_BASE_ADDRESS_SPACE_IO);  // The host's ports.
+  REQUIRE(w.vfio->Add(w.dev).ok());
+  const uint32_t reg = w.Config32(1, PCI_BASE_ADDRESS_2);
+  CHECK((reg & PCI_BASE_ADDRESS_SPACE) == PCI_BASE_ADDRESS_SPACE_IO);
+  const uint32_t port = reg & static_cast<uint32_t>(PCI_BASE_ADDRESS_IO_MASK);
+  CHECK(port >= w.resources.pci_io.base());
+  CHECK(port + 0x20 <= w.resources.pci_io.end());
+  CHECK(port % 0x20 == 0);
+  CHECK((w.Config32(1, PCI_COMMAND) & PCI_COMMAND_IO) != 0);
+  std::array<uint8_t, 1> data{};
+  REQUIRE(w.pio.Read(port + 4, data, 0));
+  CHECK(data[0] == 0x5a);
+  data[0] = 0x33;
+  REQUIRE(w.pio.Write(port + 1, data, 0));
+  CHECK(bytes[1] == 0x33);
+  // Nothing of it reaches the MMIO bus, and no memslot maps it.
+  CHECK(w.vm.live_memslots().size() == 1);
+}
+
 TEST_CASE("The BAR's mappable part is a memslot at the BAR; the MSI-X pages are not") {
   Wiring w;
   REQUIRE(w.vfio->Add(w.dev).ok());

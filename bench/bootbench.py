@@ -16,12 +16,25 @@ wall time, so the VMM's share and the guest's share are apart.
 (e.g. `--variant "gdb=--gdb 127.0.0.1:23456"`: the GDB stub listening, no
 client), reported as a ratio to plain mini-vmm; --vmms picks which of the
 base VMMs run (e.g. only mini-vmm, for a variant's cost alone).
+--devices gives every VM one virtio-blk disk (a 16 MiB raw image in this
+script's temporary folder) and one virtio-net NIC on a tap that this script
+creates in this machine (no address, nothing routed or bridged: no packet
+leaves it), on virtio-mmio; it adds mini-vmm with transport=pci for both
+devices (mini-vmm-pci) and QEMU -M microvm,rtc=on,pcie=on with
+virtio-blk-pci and virtio-net-pci (qemu-rtc-pcie), and prints the ratios
+issue 10 sets targets for (PCI within 10 % of MMIO, below QEMU). The test
+/init loads the virtio modules (insmod probes synchronously) before the
+marker; after the marker (not timed) the guest prints which driver each
+virtio device is bound to, and a run whose disk and NIC are not bound to
+virtio_blk and virtio_net fails. --guest-dmesg prints the guest's dmesg
+lines about virtio, vda, eth0 and PCI from each VMM's first run.
 RSS outside guest RAM is read from /proc/PID/smaps at the marker: VmRSS
 minus the resident part of the guest-RAM mapping(s), whose huge-page share
 is reported too.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -43,7 +56,37 @@ VMMS = {
     "qemu-rtc": "QEMU -M microvm,rtc=on (best configured)",
     "qemu-default": "QEMU -M microvm (its defaults: no RTC)",
 }
+# Added to the rotation by --devices.
+DEVICE_VMMS = {
+    "mini-vmm-pci": "mini-vmm, disk and NIC with transport=pci",
+    "qemu-rtc-pcie": "QEMU -M microvm,rtc=on,pcie=on, virtio-blk-pci + virtio-net-pci",
+}
+DEVICE_DESCRIPTIONS = {
+    "mini-vmm": "mini-vmm, disk and NIC on virtio-mmio (default transport)",
+    "qemu-rtc": "QEMU -M microvm,rtc=on, virtio-blk-device + virtio-net-device (mmio)",
+    "qemu-default": "QEMU -M microvm (its defaults: no RTC), virtio-*-device (mmio)",
+}
+DEFAULT_VMMS = ",".join(VMMS)
 UPTIME_RE = re.compile(rb"boot marker at guest uptime ([0-9.]+)s")
+TAP = "mvmboot0"
+MAC = "52:54:00:12:34:58"
+DISK_MIB = 16
+# Run by the test /init after the marker (mvm_cmd64): the driver of every
+# virtio device, then, for --guest-dmesg, the kernel's lines about them.
+CHECK_SCRIPT = r"""
+for d in /sys/bus/virtio/devices/*; do
+  drv=none
+  [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+  echo "bench-boot: bound $(basename "$d") device $(cat "$d/device") driver $drv"
+done
+echo "bench-boot: done"
+"""
+DMESG_SCRIPT = r"""
+dmesg | grep -iE 'virtio|vda|eth0|pci' | sed 's/^/bench-boot: dmesg /'
+"""
+BOUND_RE = re.compile(rb"bench-boot: bound (\S+) device (\S+) driver (\S+)")
+# virtio device IDs (virtio 1.2 section 5): 1 network card, 2 block device.
+EXPECTED_DRIVERS = {"0x0001": "virtio_net", "0x0002": "virtio_blk"}
 
 
 def smaps_rss_kib(pid, guest_ram_bytes):
@@ -122,7 +165,43 @@ def marker_in_file(path):
 
 
 def is_mini_vmm(vmm):
-    return vmm == "mini-vmm" or vmm.startswith("mini-vmm+")
+    return vmm in ("mini-vmm", "mini-vmm-pci") or vmm.startswith("mini-vmm+")
+
+
+def sh(*argv):
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+def make_tap():
+    delete_tap()
+    sh("ip", "tuntap", "add", "dev", TAP, "mode", "tap")
+    sh("ip", "link", "set", TAP, "up")
+
+
+def delete_tap():
+    subprocess.run(["ip", "link", "del", TAP], capture_output=True)
+
+
+def cmdline(args):
+    if not args.devices:
+        return CMDLINE
+    script = (DMESG_SCRIPT if args.guest_dmesg else "") + CHECK_SCRIPT
+    return CMDLINE + " mvm_cmd64=" + base64.b64encode(script.encode()).decode()
+
+
+def device_argv(vmm, args):
+    """The disk and NIC arguments of --devices (none without it)."""
+    if not args.devices:
+        return []
+    if is_mini_vmm(vmm):
+        transport = ",transport=pci" if vmm == "mini-vmm-pci" else ""
+        return ["--disk", "path=%s%s" % (args.disk, transport),
+                "--net", "tap=%s,mac=%s%s" % (TAP, MAC, transport)]
+    kind = "pci" if vmm == "qemu-rtc-pcie" else "device"
+    return ["-drive", "file=%s,format=raw,if=none,id=d0" % args.disk,
+            "-device", "virtio-blk-%s,drive=d0" % kind,
+            "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % TAP,
+            "-device", "virtio-net-%s,netdev=n0,mac=%s" % (kind, MAC)]
 
 
 def vmm_argv(vmm, args, marker):
@@ -130,19 +209,39 @@ def vmm_argv(vmm, args, marker):
         extra = shlex.split(args.variants[vmm]) if vmm in args.variants else []
         return [args.mini_vmm, "run", "--kernel", args.kernel, "--initrd", args.initrd,
                 "--memory", "%dM" % args.memory, "--cpus", str(args.cpus),
-                "--cmdline", CMDLINE, "--boot-timer"] + extra
-    machine = "microvm,rtc=on" if vmm == "qemu-rtc" else "microvm"
+                "--cmdline", cmdline(args), "--boot-timer"] + device_argv(vmm, args) + extra
+    machine = {"qemu-rtc": "microvm,rtc=on", "qemu-rtc-pcie": "microvm,rtc=on,pcie=on",
+               "qemu-default": "microvm"}[vmm]
     return [args.qemu, "-M", machine, "-accel", "kvm", "-cpu", "host",
             "-m", "%d" % args.memory, "-smp", str(args.cpus), "-nodefaults",
             "-no-user-config", "-nographic", "-no-reboot",
             "-serial", "stdio", "-kernel", args.kernel, "-initrd", args.initrd,
-            "-append", CMDLINE, "-chardev", "file,id=marker,path=" + marker,
-            "-device", "isa-debugcon,iobase=0x3f0,chardev=marker"]
+            "-append", cmdline(args), "-chardev", "file,id=marker,path=" + marker,
+            "-device", "isa-debugcon,iobase=0x3f0,chardev=marker"] + device_argv(vmm, args)
 
 
-def run_one(vmm, args):
+def check_devices(vmm, out, first, args):
+    """After the marker: wait for the guest's list of bound virtio devices
+    and fail unless the disk and the NIC are bound to their drivers."""
+    wait_for(lambda: b"bench-boot: done" in out.text(out.proc.stdout), out,
+             time.monotonic() + 30)
+    stdout = out.text(out.proc.stdout)
+    bound = {device.decode(): driver.decode() for _, device, driver in BOUND_RE.findall(stdout)}
+    if sorted(bound.items()) != sorted(EXPECTED_DRIVERS.items()):
+        raise RuntimeError("%s: virtio devices not bound as expected %s: %s\n%s" % (
+            vmm, EXPECTED_DRIVERS, bound, stdout.decode(errors="replace")[-3000:]))
+    if first and args.guest_dmesg:
+        for line in stdout.decode(errors="replace").replace("\r", "").split("\n"):
+            if line.startswith("bench-boot: "):
+                print("%s guest: %s" % (vmm, line[len("bench-boot: "):]), flush=True)
+    return bound
+
+
+def run_one(vmm, args, first):
     with tempfile.TemporaryDirectory() as tmp:
         marker = os.path.join(tmp, "marker")
+        if args.devices:
+            make_tap()  # afresh for every VM, as every VMM finds it
         start = time.monotonic()
         proc = subprocess.Popen(vmm_argv(vmm, args, marker), stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -165,9 +264,13 @@ def run_one(vmm, args):
                      time.monotonic() + 10)
             found = UPTIME_RE.search(out.text(proc.stdout))
             uptime = float(found.group(1)) if found else None
+            if args.devices:
+                check_devices(vmm, out, first, args)
         finally:
             proc.kill()
             proc.wait()
+            if args.devices:
+                delete_tap()
         return {"seconds": elapsed, "guest_uptime_seconds": uptime,
                 "rss_outside_ram_kib": total - ram, "private_outside_ram_kib": private,
                 "ram_resident_kib": ram, "ram_huge_kib": ram_huge}
@@ -189,11 +292,26 @@ def main():
     parser.add_argument("--cpus", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", help="also write the results here")
-    parser.add_argument("--vmms", default=",".join(VMMS),
+    parser.add_argument("--vmms", default=DEFAULT_VMMS,
                         help="comma-separated base VMMs to run (default: all)")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=ARGS",
                         help="also run mini-vmm with ARGS added, as mini-vmm+LABEL")
+    parser.add_argument("--devices", action="store_true",
+                        help="a virtio-blk disk and a virtio-net NIC in every VM; adds"
+                        " mini-vmm-pci and qemu-rtc-pcie")
+    parser.add_argument("--guest-dmesg", action="store_true",
+                        help="with --devices: print the guest's dmesg about its devices")
+    parser.add_argument("--command", help="printed as the reproducer")
     args = parser.parse_args()
+    if args.guest_dmesg and not args.devices:
+        parser.error("--guest-dmesg needs --devices")
+    if args.devices:
+        if os.geteuid() != 0:
+            parser.error("--devices must run as root (it creates a tap)")
+        VMMS.update(DEVICE_VMMS)
+        VMMS.update(DEVICE_DESCRIPTIONS)
+        if args.vmms == DEFAULT_VMMS:
+            args.vmms = ",".join(VMMS)
 
     args.variants = {}
     for spec in args.variant:
@@ -212,11 +330,25 @@ def main():
         # variant may listen on it (--gdb).
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     results = {vmm: [] for vmm in names}
+    work = tempfile.TemporaryDirectory(prefix="bench-boot-")
+    if args.devices:
+        args.disk = os.path.join(work.name, "disk.img")
+        with open(args.disk, "wb") as f:
+            f.truncate(DISK_MIB << 20)
+    try:
+        run_all(names, results, args)
+    finally:
+        delete_tap()
+        work.cleanup()
+    report(names, results, args)
+
+
+def run_all(names, results, args):
     for i in range(args.runs):
         # Rotate which goes first, so none always gets the fresher L1.
         order = names[i % len(names):] + names[:i % len(names)]
         for vmm in order:
-            r = run_one(vmm, args)
+            r = run_one(vmm, args, first=(i == 0))
             results[vmm].append(r)
             print("run %d %-13s boot-to-marker %6.2f s (guest uptime %s s)  outside guest RAM:"
                   " RSS %6.0f KiB, private %6.0f KiB; guest RAM %4.0f MiB, %3.0f%% on huge pages"
@@ -225,6 +357,40 @@ def main():
                      r["private_outside_ram_kib"], r["ram_resident_kib"] / 1024,
                      100.0 * r["ram_huge_kib"] / max(r["ram_resident_kib"], 1)), flush=True)
 
+
+# --devices: (ours, peer, issue 10's target for ours / peer, or None).
+DEVICE_PAIRS = (
+    ("mini-vmm-pci", "mini-vmm", "<= 1.10"),
+    ("qemu-rtc-pcie", "qemu-rtc", None),
+    ("mini-vmm", "qemu-rtc", None),
+    ("mini-vmm-pci", "qemu-rtc", "< 1.00"),
+    ("mini-vmm-pci", "qemu-rtc-pcie", "< 1.00"),
+    ("mini-vmm", "qemu-default", None),
+)
+
+
+def print_device_ratios(results, summary):
+    """Ratios of medians, boot-to-marker and guest uptime, with the median
+    of the per-round ratios beside (both of one round ran close in time)."""
+    print("--devices ratios: boot-to-marker (median of per-round ratios), guest uptime,"
+          " [issue 10 target]")
+    ratios = {}
+    for ours, peer, target in DEVICE_PAIRS:
+        if ours not in summary or peer not in summary:
+            continue
+        wall = summary[ours]["seconds"] / summary[peer]["seconds"]
+        paired = statistics.median(r["seconds"] / p["seconds"]
+                                   for r, p in zip(results[ours], results[peer]))
+        guest = summary[ours]["guest_uptime_seconds"] / summary[peer]["guest_uptime_seconds"]
+        label = "%s / %s" % (ours, peer)
+        ratios[label] = {"seconds": wall, "paired_seconds": paired, "guest_uptime": guest,
+                         "target": target}
+        print("  %-30s %.3f (%.3f)  guest uptime %.3f  %s"
+              % (label, wall, paired, guest, "[%s]" % target if target else ""))
+    return ratios
+
+
+def report(names, results, args):
     summary = {}
     for vmm, runs in results.items():
         summary[vmm] = {key: median_of(runs, key) for key in runs[0]}
@@ -255,11 +421,15 @@ def main():
     for variant, ratio in variant_ratios.items():
         print("ratio %s / mini-vmm boot time: %.3f (median of per-round ratios %.3f)"
               % (variant, ratio, paired_ratios[variant]))
+    device_ratios = print_device_ratios(results, summary) if args.devices else {}
+    if args.command:
+        print("reproduce: %s" % args.command)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"summary": summary, "ratios": ratios, "variant_ratios": variant_ratios,
                        "paired_variant_ratios": paired_ratios,
-                       "cpus": args.cpus,
+                       "device_ratios": device_ratios, "devices": args.devices,
+                       "command": args.command, "cpus": args.cpus,
                        "memory_mib": args.memory, "kernel": args.kernel}, f, indent=2)
 
 

@@ -7,6 +7,8 @@
 #include <bit>
 #include <cstring>
 
+#include "devices/pci/msi.h"
+
 namespace mini_vmm::vfio_pci {
 namespace {
 
@@ -25,11 +27,24 @@ uint32_t Load32(const ConfigHeader& c, size_t at) {
   return v;
 }
 
-uint8_t MsiSize(uint16_t flags) {
-  const bool wide = (flags & PCI_MSI_FLAGS_64BIT) != 0;
-  const bool masks = (flags & PCI_MSI_FLAGS_MASKBIT) != 0;
-  if (wide) return masks ? 24 : 14;
-  return masks ? 20 : 10;
+// The MSI capability at `at`, if the guest may have it. `vfio_vectors` is
+// what VFIO's MSI index offers; Multiple Message Capable is capped to it
+// (rounded down to a power of two), so the guest never enables vectors the
+// kernel cannot connect.
+std::optional<MsiLayout> ParseMsi(const ConfigHeader& config, uint8_t at, uint32_t vfio_vectors,
+                                  uint8_t* size) {
+  const uint16_t control = Load16(config, at + PCI_MSI_FLAGS);
+  const uint8_t full = pci::MsiCapability::SizeFor(control);
+  *size = std::min<uint8_t>(full, static_cast<uint8_t>(pci::kHeaderSize - at));
+  if (vfio_vectors == 0 || at + uint32_t{full} > pci::kHeaderSize) return std::nullopt;
+  uint16_t mmc = std::min<uint16_t>((control & PCI_MSI_FLAGS_QMASK) >> 1, 5);
+  while (mmc > 0 && (1u << mmc) > vfio_vectors) --mmc;
+  MsiLayout msi;
+  msi.offset = at;
+  msi.control = static_cast<uint16_t>((control & ~PCI_MSI_FLAGS_QMASK) | (mmc << 1));
+  msi.vectors = static_cast<uint8_t>(1u << mmc);
+  msi.size = full;
+  return msi;
 }
 
 // One BAR from its register and its VFIO region; nullopt if it is unused.
@@ -82,7 +97,8 @@ Result<MsixLayout> ParseMsix(const ConfigHeader& config, uint8_t at) {
                     .pba_offset = pba & PCI_MSIX_PBA_OFFSET};
 }
 
-Result<void> WalkCapabilities(const ConfigHeader& config, FunctionLayout& layout) {
+Result<void> WalkCapabilities(const ConfigHeader& config, uint32_t msi_vectors,
+                              FunctionLayout& layout) {
   if ((Load16(config, PCI_STATUS) & PCI_STATUS_CAP_LIST) == 0) return {};
   std::array<bool, pci::kHeaderSize> seen{};
   uint8_t at = static_cast<uint8_t>(config[PCI_CAPABILITY_LIST] & 0xfcu);
@@ -99,9 +115,11 @@ Result<void> WalkCapabilities(const ConfigHeader& config, FunctionLayout& layout
       layout.msix = TRY(ParseMsix(config, at));
       cap.size = PCI_CAP_MSIX_SIZEOF;
     } else if (cap.id == PCI_CAP_ID_MSI) {
-      cap.size = std::min<uint8_t>(MsiSize(Load16(config, at + PCI_MSI_FLAGS)),
-                                   static_cast<uint8_t>(pci::kHeaderSize - at));
-      cap.hidden = true;  // Not emulated: the guest uses MSI-X or INTx.
+      // Emulated (pci::MsiCapability) unless unusable; then hidden, and the
+      // guest uses MSI-X or INTx. A second one is hidden too.
+      std::optional<MsiLayout> msi = ParseMsi(config, at, msi_vectors, &cap.size);
+      cap.hidden = layout.msi.has_value() || !msi.has_value();
+      if (!cap.hidden) layout.msi = msi;
     }
     layout.capabilities.push_back(cap);
     at = static_cast<uint8_t>(config[at + PCI_CAP_LIST_NEXT] & 0xfcu);
@@ -173,8 +191,13 @@ std::vector<vfio::SparseArea> CutHoles(std::span<const vfio::SparseArea> areas,
   return pieces;
 }
 
-Result<FunctionLayout> ParseFunctionLayout(const ConfigHeader& config, const vfio::DeviceIo& io,
-                                           uint64_t page_size) {
+Result<FunctionLayout> ParseFunctionLayout(std::span<const uint8_t> bytes,
+                                           const vfio::DeviceIo& io, uint64_t page_size) {
+  if (bytes.size() < pci::kHeaderSize) {
+    return Error::Invalid("configuration space of {} bytes has no full header", bytes.size());
+  }
+  ConfigHeader config{};
+  std::copy_n(bytes.begin(), config.size(), config.begin());
   if ((config[PCI_HEADER_TYPE] & 0x7f) != PCI_HEADER_TYPE_NORMAL) {
     return Error::Invalid("header type {:#x} is not a type-0 function (a bridge?)",
                           config[PCI_HEADER_TYPE]);
@@ -196,8 +219,9 @@ Result<FunctionLayout> ParseFunctionLayout(const ConfigHeader& config, const vfi
     if (bar->kind == pci::BarKind::kMemory64) ++i;  // The upper half.
   }
   for (BarLayout& bar : layout.bars) bar.mapped = CutHoles(bar.mapped, {}, page_size);
-  TRY(WalkCapabilities(config, layout));
+  TRY(WalkCapabilities(config, io.irq(VFIO_PCI_MSI_IRQ_INDEX).count, layout));
   if (layout.msix) TRY(CheckMsix(layout, page_size));
+  layout.extended = ParseExtendedCapabilities(bytes);
   return layout;
 }
 

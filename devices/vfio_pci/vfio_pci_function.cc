@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "vmm/base/log.h"
 
@@ -44,14 +45,19 @@ class BarHandler final : public devices::BusDevice {
 Result<std::shared_ptr<VfioPciFunction>> VfioPciFunction::Create(vfio::DeviceIo& io,
                                                                  VectorRoutes& routes,
                                                                  uint64_t page_size) {
-  ConfigHeader config{};
   const vfio::RegionInfo* region = io.region(VFIO_PCI_CONFIG_REGION_INDEX);
-  if (region == nullptr || region->size < config.size()) {
+  if (region == nullptr || region->size < pci::kHeaderSize) {
     return Error::Invalid("{}: no configuration space region", io.name());
   }
+  // The header, and extended space when the region has it (PCI Express).
+  std::vector<uint8_t> config(std::min<uint64_t>(region->size, pci::kConfigSpaceSize));
   TRY(io.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, 0, config));
   auto layout = ParseFunctionLayout(config, io, page_size);
   if (!layout.ok()) return Error::Invalid("{}: {}", io.name(), layout.error().ToString());
+  if (!layout->extended.problem.empty()) {
+    LOG_WARN("{}: {}; the guest sees the extended capabilities before it", io.name(),
+             layout->extended.problem);
+  }
   std::shared_ptr<VfioPciFunction> function(
       new VfioPciFunction(io, routes, std::move(layout).value()));
   function->BuildShadow();
@@ -62,7 +68,8 @@ VfioPciFunction::VfioPciFunction(vfio::DeviceIo& io, VectorRoutes& routes, Funct
     : name_(io.name()),
       io_(io),
       layout_(std::move(layout)),
-      relay_(name_, io, routes, layout_.msix ? layout_.msix->vectors : 1),
+      relay_(name_, io, routes, layout_.msix ? layout_.msix->vectors : 1,
+             layout_.msi ? layout_.msi->vectors : 0),
       shadow_(layout_.header) {}
 
 void VfioPciFunction::BuildShadow() {
@@ -99,26 +106,75 @@ void VfioPciFunction::BuildShadow() {
     msix_.emplace(m.vectors, relay_);
     msix_->AdoptCapability(shadow_, m.offset);
   }
+  if (layout_.msi) {
+    const MsiLayout& m = *layout_.msi;
+    for (uint32_t i = m.offset + PCI_MSI_FLAGS; i < m.offset + uint32_t{m.size}; ++i) {
+      source_[i] = Source::kMsi;
+    }
+    msi_.emplace(m.control, relay_.msi_sink());
+  }
+  BuildExtendedShadow();
+}
+
+void VfioPciFunction::BuildExtendedShadow() {
+  const ExtendedLayout& ext = layout_.extended;
+  const uint32_t end = ext.end == 0 ? pci::kHeaderSize : ext.end;
+  for (uint32_t i = end; i < pci::kConfigSpaceSize; ++i) source_[i] = Source::kZero;
+  for (const ExtCapabilityLayout& cap : ext.capabilities) {
+    if (!cap.hidden) continue;
+    // Reads as zero (ext_shadow_), writes ignored.
+    for (uint32_t i = cap.offset; i < cap.end; ++i) source_[i] = Source::kShadow;
+  }
+  for (const ExtendedHeader& header : GuestExtendedHeaders(ext)) {
+    for (uint32_t i = 0; i < 4; ++i) {
+      source_[header.offset + i] = Source::kShadow;
+      ext_shadow_[header.offset - pci::kHeaderSize + i] =
+          static_cast<uint8_t>(header.value >> (8 * i));
+    }
+  }
+}
+
+void VfioPciFunction::ReadRun(Source source, uint32_t at, std::span<uint8_t> run) noexcept {
+  switch (source) {
+    case Source::kShadow:
+      for (size_t i = 0; i < run.size(); ++i) {
+        const uint32_t byte = at + static_cast<uint32_t>(i);
+        if (byte < pci::kHeaderSize) {
+          shadow_.Read(byte, run.subspan(i, 1));
+        } else {
+          run[i] = ext_shadow_[byte - pci::kHeaderSize];
+        }
+      }
+      return;
+    case Source::kMsi:
+      return msi_->Read(at - layout_.msi->offset, run, relay_.msi_parked_pending());
+    case Source::kZero:
+      std::fill(run.begin(), run.end(), 0);
+      return;
+    case Source::kDevice:
+      break;
+  }
+  if (auto read = io_.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, at, run); !read.ok()) {
+    std::fill(run.begin(), run.end(), 0xff);
+    LOG_WARN_RATELIMITED("{}: config read at {:#x}: {}", name_, at, read.error().ToString());
+  }
 }
 
 void VfioPciFunction::ReadConfig(uint32_t offset, std::span<uint8_t> data) noexcept {
   std::lock_guard lock(mutex_);
   for (size_t i = 0; i < data.size();) {
     const uint32_t at = offset + static_cast<uint32_t>(i);
-    if (at >= pci::kHeaderSize) {  // Extended space: hidden.
-      data[i++] = 0;
-      continue;
+    if (at >= pci::kConfigSpaceSize) {  // The root bus never asks; a caller might.
+      std::fill(data.begin() + static_cast<ptrdiff_t>(i), data.end(), 0);
+      return;
     }
     // The run of bytes from the same source.
     size_t n = 1;
-    while (i + n < data.size() && at + n < pci::kHeaderSize && source_[at + n] == source_[at]) ++n;
-    const std::span<uint8_t> run = data.subspan(i, n);
-    if (source_[at] == Source::kShadow) {
-      shadow_.Read(at, run);
-    } else if (auto read = io_.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, at, run); !read.ok()) {
-      std::fill(run.begin(), run.end(), 0xff);
-      LOG_WARN_RATELIMITED("{}: config read at {:#x}: {}", name_, at, read.error().ToString());
+    while (i + n < data.size() && at + n < pci::kConfigSpaceSize &&
+           source_[at + n] == source_[at]) {
+      ++n;
     }
+    ReadRun(source_[at], at, data.subspan(i, n));
     i += n;
   }
 }
@@ -127,31 +183,82 @@ void VfioPciFunction::WriteConfig(uint32_t offset, std::span<const uint8_t> data
   std::lock_guard lock(mutex_);
   bool command = false;
   bool msix_control = false;
+  bool msi = false;
   for (size_t i = 0; i < data.size();) {
     const uint32_t at = offset + static_cast<uint32_t>(i);
-    if (at >= pci::kHeaderSize) break;  // Extended space: hidden.
+    if (at >= pci::kConfigSpaceSize) break;
     size_t n = 1;
-    while (i + n < data.size() && at + n < pci::kHeaderSize && source_[at + n] == source_[at]) ++n;
+    while (i + n < data.size() && at + n < pci::kConfigSpaceSize &&
+           source_[at + n] == source_[at]) {
+      ++n;
+    }
     const std::span<const uint8_t> run = data.subspan(i, n);
-    if (source_[at] == Source::kShadow) {
-      shadow_.Write(at, run);
-      command |= at < PCI_COMMAND + 2u && at + n > size_t{PCI_COMMAND};
-      msix_control |= layout_.msix && at < layout_.msix->offset + uint32_t{PCI_MSIX_FLAGS} + 2u &&
-                      at + n > layout_.msix->offset + size_t{PCI_MSIX_FLAGS};
-    } else if (auto written = io_.WriteRegion(VFIO_PCI_CONFIG_REGION_INDEX, at, run);
-               !written.ok()) {
-      LOG_WARN_RATELIMITED("{}: config write at {:#x}: {}", name_, at, written.error().ToString());
+    switch (source_[at]) {
+      case Source::kShadow:
+        if (at >= pci::kHeaderSize) break;  // Extended headers and hidden bytes: read-only.
+        shadow_.Write(at, run);
+        command |= at < PCI_COMMAND + 2u && at + n > size_t{PCI_COMMAND};
+        msix_control |= layout_.msix &&
+                        at < layout_.msix->offset + uint32_t{PCI_MSIX_FLAGS} + 2u &&
+                        at + n > layout_.msix->offset + size_t{PCI_MSIX_FLAGS};
+        break;
+      case Source::kMsi:
+        WriteMsi(at, run);
+        msi = true;
+        break;
+      case Source::kZero:
+        break;
+      case Source::kDevice:
+        if (auto written = io_.WriteRegion(VFIO_PCI_CONFIG_REGION_INDEX, at, run); !written.ok()) {
+          LOG_WARN_RATELIMITED("{}: config write at {:#x}: {}", name_, at,
+                               written.error().ToString());
+        }
+        break;
     }
     i += n;
   }
   if (command) ForwardCommand();
-  if (msix_control) {
-    msix_->ControlWritten(shadow_);
-    if (msix_->enabled()) {
-      relay_.MsixEnabled();
-    } else {
-      relay_.MsixDisabled();
-    }
+  if (msix_control) MsixControlWritten();
+  if (msi) MsiWritten();
+}
+
+void VfioPciFunction::WriteMsi(uint32_t at, std::span<const uint8_t> run) noexcept {
+  std::array<uint8_t, 4> bytes{};  // Config accesses are at most 4 bytes.
+  const size_t n = std::min(run.size(), bytes.size());
+  std::copy_n(run.begin(), n, bytes.begin());
+  const uint32_t control = layout_.msi->offset + uint32_t{PCI_MSI_FLAGS};
+  if (msix_ && msix_->enabled() && at <= control && control < at + n &&
+      (bytes[control - at] & PCI_MSI_FLAGS_ENABLE) != 0) {
+    // MSI-X was enabled first and wins (see the header).
+    bytes[control - at] = static_cast<uint8_t>(bytes[control - at] & ~PCI_MSI_FLAGS_ENABLE);
+    LOG_WARN_RATELIMITED("{}: guest enables MSI while MSI-X is enabled; MSI stays off", name_);
+  }
+  msi_->Write(at - layout_.msi->offset, std::span<const uint8_t>(bytes.data(), n));
+}
+
+void VfioPciFunction::MsixControlWritten() noexcept {
+  const uint32_t control = layout_.msix->offset + uint32_t{PCI_MSIX_FLAGS};
+  const uint16_t value = shadow_.Get16(control);
+  if (msi_ && msi_->enabled() && (value & PCI_MSIX_FLAGS_ENABLE) != 0) {
+    // MSI was enabled first and wins (see the header).
+    shadow_.Set16(control, static_cast<uint16_t>(value & ~PCI_MSIX_FLAGS_ENABLE));
+    LOG_WARN_RATELIMITED("{}: guest enables MSI-X while MSI is enabled; MSI-X stays off", name_);
+  }
+  msix_->ControlWritten(shadow_);
+  if (msix_->enabled()) {
+    relay_.MsixEnabled();
+  } else {
+    relay_.MsixDisabled();
+  }
+}
+
+void VfioPciFunction::MsiWritten() noexcept {
+  // After the capability reported its routes: the relay enables VFIO's MSI
+  // with the vectors those routes already point at.
+  if (msi_->enabled()) {
+    relay_.MsiEnabled(msi_->enabled_vectors());
+  } else {
+    relay_.MsiDisabled();
   }
 }
 

@@ -8,12 +8,24 @@
 //  - the expansion ROM BAR (hidden: reads as zero, writes ignored);
 //  - the command register (the shadow decides what the guest has mapped;
 //    I/O, memory, bus-master, parity, SERR and INTx-disable are forwarded);
-//  - the capability list's pointers (MSI is unlinked: not emulated, the
-//    guest uses MSI-X or INTx) and the MSI-X Message Control register;
+//  - the capability list's pointers (capabilities the guest cannot use are
+//    unlinked: an MSI capability VFIO offers no vectors for) and the MSI-X
+//    Message Control register;
+//  - the whole MSI capability after its ID and next pointer, emulated by a
+//    pci::MsiCapability whose sink is the relay's msi_sink();
 //  - the interrupt line and pin;
-//  - extended configuration space (0x100 and up) is hidden: it reads as zero.
+//  - extended configuration space (0x100-0xfff), when the device's config
+//    region has it: the capability chain's headers (hidden capabilities
+//    unlinked, see extended_capabilities.h) and the hidden capabilities'
+//    bytes (zero, writes ignored). A conventional function (a 256-byte
+//    region) reads zero up there.
 // Everything else is passed through to the device, where the kernel's
 // vfio-pci filters it again.
+//
+// MSI and MSI-X are never enabled together: while one is enabled, the
+// guest's write of the other's enable bit is dropped (it reads back 0), so
+// the first one enabled wins. Linux never tries; PCI 3.0 §6.8 leaves it
+// undefined.
 //
 // The MSI-X table and PBA are always trapped and emulated (pci::MsixVectors
 // with an InterruptRelay as its sink), never mapped. Every other part of a
@@ -28,7 +40,8 @@
 //
 // Threading: config accesses come serialized by the root bus; BAR accesses
 // come from any vCPU thread. `mutex_` guards the shadow config; MSI-X state
-// has MsixVectors' lock, interrupt wiring the relay's. The BarObserver runs
+// has MsixVectors' lock, MSI state MsiCapability's, interrupt wiring the
+// relay's (lock order: mutex_, capability, relay). The BarObserver runs
 // with the root bus lock and `mutex_` held.
 #pragma once
 
@@ -41,6 +54,7 @@
 
 #include "devices/bus/bus_device.h"
 #include "devices/pci/config_space.h"
+#include "devices/pci/msi.h"
 #include "devices/pci/msix.h"
 #include "devices/pci/pci_device.h"
 #include "devices/vfio_pci/function_layout.h"
@@ -74,6 +88,7 @@ class VfioPciFunction final : public pci::PciDevice,
   void AssignBar(int index, uint64_t address);
   InterruptRelay& interrupts() { return relay_; }
   uint16_t msix_vectors() const { return layout_.msix ? layout_.msix->vectors : 0; }
+  uint8_t msi_vectors() const { return layout_.msi ? layout_.msi->vectors : 0; }
   // Disables the device's interrupts (teardown).
   void Shutdown() noexcept { relay_.Shutdown(); }
 
@@ -82,12 +97,20 @@ class VfioPciFunction final : public pci::PciDevice,
   void WriteBar(int index, uint64_t offset, std::span<const uint8_t> data) noexcept;
 
  private:
-  // Where a configuration byte comes from.
-  enum class Source : uint8_t { kDevice, kShadow };
+  // Where a configuration byte comes from: the device, the shadow (shadow_
+  // below 0x100, ext_shadow_ above, which is read-only), the emulated MSI
+  // capability, or nowhere (past the device's config space: zero).
+  enum class Source : uint8_t { kDevice, kShadow, kMsi, kZero };
 
   VfioPciFunction(vfio::DeviceIo& io, VectorRoutes& routes, FunctionLayout layout);
   void BuildShadow();
-  void ForwardCommand() noexcept;  // Caller holds mutex_.
+  void BuildExtendedShadow();
+  // Caller holds mutex_ for these.
+  void ForwardCommand() noexcept;
+  void ReadRun(Source source, uint32_t at, std::span<uint8_t> run) noexcept;
+  void WriteMsi(uint32_t at, std::span<const uint8_t> run) noexcept;
+  void MsixControlWritten() noexcept;
+  void MsiWritten() noexcept;
   // Where [offset, offset + size) of BAR `index` falls: in the MSI-X table
   // or PBA (starting inside it), across one of their edges (dropped: the
   // device's own table must never be reached), or elsewhere.
@@ -99,7 +122,9 @@ class VfioPciFunction final : public pci::PciDevice,
   const FunctionLayout layout_;
   InterruptRelay relay_;
   std::optional<pci::MsixVectors> msix_;
-  std::array<Source, pci::kHeaderSize> source_{};
+  std::optional<pci::MsiCapability> msi_;
+  std::array<Source, pci::kConfigSpaceSize> source_{};
+  std::array<uint8_t, pci::kConfigSpaceSize - pci::kHeaderSize> ext_shadow_{};
   std::mutex mutex_;
   pci::PciConfigSpace shadow_;  // Guarded by mutex_; guest-controlled where writable.
 };

@@ -2,17 +2,23 @@
 // fake NVMe of tests/support/fake_vfio.h), and a hostile device header.
 //
 // The input first patches the device's configuration header (count, then
-// offset/value byte pairs) and picks BAR 0's region size, so the layout
-// parser sees malformed capability lists, MSI-X tables and BARs; a header
-// it refuses ends the run. The rest is a program: each instruction is an
-// opcode byte and operands (little-endian, zero once the input runs out);
-// see enum Op. Invariants, checked after every instruction:
-//   - no write ever reaches the device's BAR registers, its ROM BAR,
-//     extended configuration space, its hidden MSI capability, or the
-//     MSI-X table or PBA inside BAR 0;
+// offset/value byte pairs), picks BAR 0's region size and VFIO's MSI
+// vector count, and patches extended configuration space (count, then
+// u16 offset/value pairs), so the layout parser sees malformed capability
+// lists, MSI capabilities, MSI-X tables, BARs and extended capability
+// chains; a header it refuses ends the run. The rest is a program: each
+// instruction is an opcode byte and operands (little-endian, zero once the
+// input runs out); see enum Op. Invariants:
+//   - the guest's extended capability chain (read through ReadConfig) ends
+//     within 960 steps and shows no hidden capability;
+//   - no write ever reaches the device's BAR registers, its ROM BAR, its
+//     MSI capability (emulated) or a hidden capability, an extended
+//     capability header, a hidden extended capability, or the MSI-X table
+//     or PBA inside BAR 0;
 //   - every read fills its buffer;
-//   - each MSI-X vector VFIO signals is -1, the vector's KVM route fd, or
-//     a parked fd; a vector pointed at the guest has a route;
+//   - at most one interrupt type is enabled on the device; each MSI-X or
+//     MSI vector VFIO signals is -1, the vector's KVM route fd, or a
+//     parked fd, never another vector's route;
 //   - after Shutdown the device has no interrupt enabled.
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -43,6 +49,8 @@ enum Op : uint8_t {
   kMsixControl,  // Message Control value (u16).
   kDeviceIrq,    // vector: the device signals whatever VFIO points it at.
   kShutdown,     // Disable everything (teardown).
+  kMsiWrite,     // offset (u8 % 24 from the MSI capability), width, value (u32).
+  kMsiDeviceIrq, // vector: the device signals whatever VFIO's MSI index points at.
   kNumOps,
 };
 
@@ -58,12 +66,52 @@ void PatchDevice(fuzz::FuzzInput& in, FakeVfioDevice& dev) {
     bar0 = FakeVfioDevice::Region(0, uint64_t{1} << shift, true);
     dev.data_[VFIO_PCI_BAR0_REGION_INDEX].resize(bar0.size);
   }
+  const uint8_t msi_vectors = in.U8() % 34;  // 33: no MSI index at all.
+  if (msi_vectors == 33) {
+    dev.irqs_.erase(VFIO_PCI_MSI_IRQ_INDEX);
+  } else {
+    dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = msi_vectors;
+  }
+  const uint8_t extended = in.U8() % 32;
+  for (uint8_t i = 0; i < extended; ++i) {
+    const uint16_t offset = static_cast<uint16_t>(0x100 + in.U16() % 0xf00);
+    dev.config()[offset] = in.U8();
+  }
 }
 
+// The guest walks the extended chain as Linux's pci_find_next_ext_capability
+// does, but checks instead of trusting.
+void CheckExtendedChain(vfio_pci::VfioPciFunction& fn) {
+  uint32_t at = 0x100;
+  for (int steps = 0; at != 0; ++steps) {
+    VMM_CHECK(steps < 960 && at >= 0x100 && at <= 0xffc && at % 4 == 0);
+    uint8_t bytes[4] = {};
+    fn.ReadConfig(at, bytes);
+    uint32_t header = 0;
+    std::memcpy(&header, bytes, 4);
+    const auto id = static_cast<uint16_t>(header & 0xffff);
+    // ID 0 only as the placeholder at 0x100 (version 0 too).
+    VMM_CHECK(!vfio_pci::HiddenExtendedCapability(id) ||
+              (id == 0 && at == 0x100 && ((header >> 16) & 0xf) == 0));
+    at = (header >> 20) & 0xffc;
+  }
+}
+
+bool Inside(uint64_t at, uint64_t from, uint64_t size) { return at >= from && at < from + size; }
+
 // Bytes of config space a guest write must never reach on the device.
-bool Protected(uint64_t offset) {
-  return (offset >= PCI_BASE_ADDRESS_0 && offset < PCI_BASE_ADDRESS_5 + 4) ||
-         (offset >= PCI_ROM_ADDRESS && offset < PCI_ROM_ADDRESS + 4) || offset >= 0x100;
+bool Protected(uint64_t at, const vfio_pci::FunctionLayout& layout) {
+  if (Inside(at, PCI_BASE_ADDRESS_0, 24) || Inside(at, PCI_ROM_ADDRESS, 4)) return true;
+  if (layout.msi && Inside(at, layout.msi->offset, layout.msi->size)) return true;
+  for (const auto& cap : layout.capabilities) {
+    if (cap.hidden && Inside(at, cap.offset, cap.size)) return true;
+  }
+  const vfio_pci::ExtendedLayout& ext = layout.extended;
+  if (at >= 0x100 && (ext.end == 0 || at >= ext.end || Inside(at, 0x100, 4))) return true;
+  for (const auto& cap : ext.capabilities) {
+    if (Inside(at, cap.offset, 4) || (cap.hidden && at >= cap.offset && at < cap.end)) return true;
+  }
+  return false;
 }
 
 void CheckWrites(const FakeVfioDevice& dev, const vfio_pci::FunctionLayout& layout) {
@@ -71,10 +119,7 @@ void CheckWrites(const FakeVfioDevice& dev, const vfio_pci::FunctionLayout& layo
     for (uint64_t i = 0; i < w.bytes.size(); ++i) {
       const uint64_t at = w.offset + i;
       if (w.index == VFIO_PCI_CONFIG_REGION_INDEX) {
-        VMM_CHECK(!Protected(at));
-        for (const auto& cap : layout.capabilities) {
-          VMM_CHECK(!cap.hidden || at < cap.offset || at >= uint64_t{cap.offset} + cap.size);
-        }
+        VMM_CHECK(!Protected(at, layout));
       } else if (layout.msix && w.index == layout.msix->table_bar) {
         const uint64_t table_end =
             layout.msix->table_offset + uint64_t{layout.msix->vectors} * PCI_MSIX_ENTRY_SIZE;
@@ -84,10 +129,11 @@ void CheckWrites(const FakeVfioDevice& dev, const vfio_pci::FunctionLayout& layo
   }
 }
 
-void CheckTriggers(FakeVfioDevice& dev, const FakeVectorRoutes& routes, uint16_t vectors) {
-  auto it = dev.triggers.find(VFIO_PCI_MSIX_IRQ_INDEX);
+void CheckVectors(FakeVfioDevice& dev, const FakeVectorRoutes& routes, uint32_t index,
+                  uint16_t vectors) {
+  auto it = dev.triggers.find(index);
   if (it == dev.triggers.end()) return;
-  VMM_CHECK(it->second.size() <= FakeVfioDevice::kVectors);
+  VMM_CHECK(it->second.size() <= dev.irq(index).count);
   for (size_t v = 0; v < it->second.size() && v < vectors; ++v) {
     const int fd = it->second[v];
     if (fd < 0) continue;
@@ -98,6 +144,13 @@ void CheckTriggers(FakeVfioDevice& dev, const FakeVectorRoutes& routes, uint16_t
     VMM_CHECK(!someone_elses);
     (void)route;
   }
+}
+
+void CheckTriggers(FakeVfioDevice& dev, const FakeVectorRoutes& routes,
+                   const vfio_pci::VfioPciFunction& fn) {
+  VMM_CHECK(dev.triggers.size() <= 1);  // One interrupt type at a time.
+  CheckVectors(dev, routes, VFIO_PCI_MSIX_IRQ_INDEX, fn.msix_vectors());
+  CheckVectors(dev, routes, VFIO_PCI_MSI_IRQ_INDEX, fn.msi_vectors());
 }
 
 void Step(fuzz::FuzzInput& in, FakeVfioDevice& dev, vfio_pci::VfioPciFunction& fn) {
@@ -159,6 +212,22 @@ void Step(fuzz::FuzzInput& in, FakeVfioDevice& dev, vfio_pci::VfioPciFunction& f
       fn.Shutdown();
       VMM_CHECK(dev.triggers.empty());
       break;
+    case kMsiWrite: {
+      const uint32_t offset = in.U8() % 24u;
+      const size_t width = size_t{1} << (in.U8() % 3);
+      in.Copy(std::span(buf, 4));
+      if (!fn.layout().msi) break;
+      fn.WriteConfig(fn.layout().msi->offset + offset, std::span(buf, width));
+      break;
+    }
+    case kMsiDeviceIrq: {
+      auto it = dev.triggers.find(VFIO_PCI_MSI_IRQ_INDEX);
+      const uint8_t v = in.U8();
+      if (it == dev.triggers.end() || v >= it->second.size() || it->second[v] < 0) break;
+      const uint64_t one = 1;
+      VMM_CHECK(::write(it->second[v], &one, sizeof(one)) == sizeof(one));
+      break;
+    }
     case kNumOps:
       break;
   }
@@ -176,11 +245,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto made = vfio_pci::VfioPciFunction::Create(dev, routes, 0x1000);
   if (!made.ok()) return 0;
   vfio_pci::VfioPciFunction& fn = **made;
-  const uint16_t vectors = fn.msix_vectors();
+  CheckExtendedChain(fn);
   for (int steps = 0; !in.done() && steps < 4096; ++steps) {
     Step(in, dev, fn);
     CheckWrites(dev, fn.layout());
-    CheckTriggers(dev, routes, vectors);
+    CheckTriggers(dev, routes, fn);
   }
   return 0;
 }

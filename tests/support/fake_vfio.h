@@ -2,9 +2,11 @@
 // like the nested harness's emulated NVMe (../shared/nested-notes.md):
 // vendor 1b36:0010, class 010802, one 64-bit 16 KiB BAR 0 that may be
 // mmapped whole (MSIX_MAPPABLE), MSI-X with 65 vectors (table at BAR 0 +
-// 0x2000, PBA at + 0x3000), an MSI capability, a power-management
-// capability, INTA#. Records every write and SET_IRQS so tests can check
-// what reached the "device". FakeVectorRoutes stands in for the machine's
+// 0x2000, PBA at + 0x3000), a 64-bit MSI capability with per-vector
+// masking and 4 vectors, a power-management capability, INTA#, and a 4 KiB
+// config region whose extended space is empty. Records every write and
+// SET_IRQS so tests can check what reached the "device"; like the kernel,
+// it refuses to enable a second interrupt type while one is on. FakeVectorRoutes stands in for the machine's
 // KVM routes. Catch2-free, so the fuzzers use them too.
 #pragma once
 
@@ -28,6 +30,7 @@ class FakeVfioDevice final : public vfio::DeviceIo {
   static constexpr uint8_t kMsiCap = 0x50;
   static constexpr uint8_t kPmCap = 0x68;
   static constexpr uint16_t kVectors = 65;
+  static constexpr uint8_t kMsiVectors = 4;
   static constexpr uint64_t kBar0Size = 0x4000;
   static constexpr uint32_t kTableOffset = 0x2000;
   static constexpr uint32_t kPbaOffset = 0x3000;
@@ -51,14 +54,16 @@ class FakeVfioDevice final : public vfio::DeviceIo {
     Put16(kMsixCap + PCI_MSIX_FLAGS, kVectors - 1);
     Put32(kMsixCap + PCI_MSIX_TABLE, kTableOffset | 0);
     Put32(kMsixCap + PCI_MSIX_PBA, kPbaOffset | 0);
-    // MSI, 64-bit with per-vector masks.
+    // MSI, 64-bit with per-vector masks, 4 vectors (MMC 2).
     config()[kMsiCap] = PCI_CAP_ID_MSI;
     config()[kMsiCap + 1] = kPmCap;
-    Put16(kMsiCap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
+    Put16(kMsiCap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | (2 << 1));
     // Power management, last.
     config()[kPmCap] = PCI_CAP_ID_PM;
     config()[kPmCap + 1] = 0;
     irqs_[VFIO_PCI_INTX_IRQ_INDEX] = {.index = VFIO_PCI_INTX_IRQ_INDEX, .flags = 0, .count = 1};
+    irqs_[VFIO_PCI_MSI_IRQ_INDEX] = {
+        .index = VFIO_PCI_MSI_IRQ_INDEX, .flags = VFIO_IRQ_INFO_NORESIZE, .count = kMsiVectors};
     irqs_[VFIO_PCI_MSIX_IRQ_INDEX] = {
         .index = VFIO_PCI_MSIX_IRQ_INDEX, .flags = VFIO_IRQ_INFO_NORESIZE, .count = kVectors};
   }
@@ -75,6 +80,11 @@ class FakeVfioDevice final : public vfio::DeviceIo {
   std::vector<uint8_t>& config() { return data_[VFIO_PCI_CONFIG_REGION_INDEX]; }
   void Put16(size_t at, uint16_t v) { std::memcpy(&config()[at], &v, sizeof(v)); }
   void Put32(size_t at, uint32_t v) { std::memcpy(&config()[at], &v, sizeof(v)); }
+  uint32_t Get32(size_t at) {
+    uint32_t v = 0;
+    std::memcpy(&v, &config()[at], sizeof(v));
+    return v;
+  }
   uint16_t Get16(size_t at) {
     uint16_t v = 0;
     std::memcpy(&v, &config()[at], sizeof(v));
@@ -124,8 +134,17 @@ class FakeVfioDevice final : public vfio::DeviceIo {
     if (start > count || fds.size() > count - start) {
       return Error::Errno(EINVAL, "fake: vectors out of range");
     }
+    for (const auto& [other, fds_of_other] : triggers) {
+      if (other != index) return Error::Errno(EINVAL, "fake: index {} is enabled", other);
+    }
+    // As the kernel: the first call enables [0, start + fds.size()); later
+    // ones may only set vectors inside that block.
+    auto it = triggers.find(index);
+    if (it != triggers.end() && start + fds.size() > it->second.size()) {
+      return Error::Errno(EINVAL, "fake: vectors past the enabled block");
+    }
     auto& v = triggers[index];
-    if (v.empty()) v.assign(count, -1);
+    if (v.empty()) v.assign(start + fds.size(), -1);
     std::copy(fds.begin(), fds.end(), v.begin() + start);
     ++set_irqs_calls;
     return {};

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -66,9 +67,12 @@ AddressAllocator* WindowFor(const vfio_pci::BarLayout& bar,
 Result<void> VfioDevices::Add(vfio::DeviceIo& device) {
   const std::string name(device.name());
   const long page = ::sysconf(_SC_PAGESIZE);
-  const uint16_t vectors = std::max<uint16_t>(
-      1, static_cast<uint16_t>(std::min<uint32_t>(device.irq(VFIO_PCI_MSIX_IRQ_INDEX).count,
-                                                  pci::MsixVectors::kMaxVectors)));
+  // MSI-X and MSI share the routes (never both enabled): room for either.
+  const uint32_t msix = std::min<uint32_t>(device.irq(VFIO_PCI_MSIX_IRQ_INDEX).count,
+                                           pci::MsixVectors::kMaxVectors);
+  const uint32_t msi = std::min<uint32_t>(device.irq(VFIO_PCI_MSI_IRQ_INDEX).count,
+                                          pci::MsiCapability::kMaxVectors);
+  const auto vectors = static_cast<uint16_t>(std::max({1u, msix, msi}));
   // Held first, so released last: the routes outlive the function's use.
   auto routes = std::make_unique<KvmVectorRoutes>(name, w_.irqs, vectors);
   auto function =
@@ -108,9 +112,12 @@ Result<void> VfioDevices::Add(vfio::DeviceIo& device) {
                    bar.size);
   }
   const pci::PciHeader& header = function->layout().header;
-  LOG_INFO("vfio {}: {:04x}:{:04x} at guest 00:{:02x}.0, BARs {}, MSI-X {} vectors, INTx GSI {}",
-           name, header.vendor_id, header.device_id, slot, bars.empty() ? "none" : bars,
-           function->msix_vectors(), pin == 0 ? std::string("none") : std::to_string(gsi));
+  LOG_INFO(
+      "vfio {}: {:04x}:{:04x} at guest 00:{:02x}.0, BARs {}, MSI-X {} vectors, MSI {} vectors, "
+      "INTx GSI {}",
+      name, header.vendor_id, header.device_id, slot, bars.empty() ? "none" : bars,
+      function->msix_vectors(), function->msi_vectors(),
+      pin == 0 ? std::string("none") : std::to_string(gsi));
   functions_.push_back(std::move(attachment));
   return {};
 }

@@ -7,8 +7,9 @@
 //    at the guest's BAR address and follows the BAR when the guest moves
 //    it (VfioBarMover); the rest of the BAR traps to the function, which
 //    forwards it to the device;
-//  - MSI-X vectors as KVM MSI routes with irqfds (MsiVectors) whose
-//    eventfds VFIO signals directly (InterruptRelay);
+//  - MSI-X and MSI vectors as KVM MSI routes with irqfds (MsiVectors, one
+//    set sized for the larger of the two: they are never enabled together)
+//    whose eventfds VFIO signals directly (InterruptRelay);
 //  - INTx as an eventfd VFIO signals, connected with a resampling irqfd to
 //    the slot's shared INTx pin, KVM's resample eventfd unmasking it in VFIO.
 //

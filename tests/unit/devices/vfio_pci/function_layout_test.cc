@@ -13,17 +13,11 @@ namespace {
 using testing::FakeVfioDevice;
 constexpr uint64_t kPage = 0x1000;
 
-ConfigHeader HeaderOf(FakeVfioDevice& dev) {
-  ConfigHeader h{};
-  std::memcpy(h.data(), dev.config().data(), h.size());
-  return h;
-}
-
 Result<FunctionLayout> Parse(FakeVfioDevice& dev) {
-  return ParseFunctionLayout(HeaderOf(dev), dev, kPage);
+  return ParseFunctionLayout(dev.config(), dev, kPage);
 }
 
-TEST_CASE("The fake NVMe: identity, one 64-bit BAR, MSI-X, MSI hidden") {
+TEST_CASE("The fake NVMe: identity, one 64-bit BAR, MSI-X, MSI, empty extended space") {
   FakeVfioDevice dev;
   auto layout = Parse(dev);
   REQUIRE(layout.ok());
@@ -39,8 +33,68 @@ TEST_CASE("The fake NVMe: identity, one 64-bit BAR, MSI-X, MSI hidden") {
   CHECK(layout->msix->table_offset == 0x2000);
   REQUIRE(layout->capabilities.size() == 3);
   CHECK_FALSE(layout->capabilities[0].hidden);
-  CHECK(layout->capabilities[1].hidden);  // MSI
+  CHECK_FALSE(layout->capabilities[1].hidden);  // MSI
   CHECK(layout->capabilities[1].size == 24);
+  REQUIRE(layout->msi.has_value());
+  CHECK(layout->msi->offset == FakeVfioDevice::kMsiCap);
+  CHECK(layout->msi->vectors == 4);
+  CHECK(layout->msi->size == 24);
+  CHECK(layout->extended.end == 0x1000);
+  CHECK(layout->extended.capabilities.empty());
+}
+
+TEST_CASE("MsiVfioCountZero: MSI is hidden") {
+  FakeVfioDevice dev;
+  dev.irqs_.erase(VFIO_PCI_MSI_IRQ_INDEX);
+  auto layout = Parse(dev);
+  REQUIRE(layout.ok());
+  CHECK(layout->capabilities[1].hidden);
+  CHECK_FALSE(layout->msi.has_value());
+}
+
+TEST_CASE("MsiCapabilityRunningPastHeader is hidden, its bytes up to 0x100 with it") {
+  FakeVfioDevice dev;
+  dev.config()[FakeVfioDevice::kPmCap + 1] = 0xf0;
+  dev.config()[0xf0] = PCI_CAP_ID_MSI;
+  dev.Put16(0xf0 + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);  // 24 bytes.
+  dev.config()[FakeVfioDevice::kMsiCap] = PCI_CAP_ID_VNDR;  // Only one MSI.
+  auto layout = Parse(dev);
+  REQUIRE(layout.ok());
+  REQUIRE(layout->capabilities.size() == 4);
+  CHECK(layout->capabilities[3].hidden);
+  CHECK(layout->capabilities[3].size == 0x10);
+  CHECK_FALSE(layout->msi.has_value());
+}
+
+TEST_CASE("SecondMsiCapability is hidden; the first one stays") {
+  FakeVfioDevice dev;
+  dev.config()[FakeVfioDevice::kPmCap + 1] = 0xc0;
+  dev.config()[0xc0] = PCI_CAP_ID_MSI;
+  auto layout = Parse(dev);
+  REQUIRE(layout.ok());
+  REQUIRE(layout->capabilities.size() == 4);
+  CHECK(layout->capabilities[3].hidden);
+  REQUIRE(layout->msi.has_value());
+  CHECK(layout->msi->offset == FakeVfioDevice::kMsiCap);
+}
+
+TEST_CASE("MsiMmcReserved is clamped to 32 vectors") {
+  FakeVfioDevice dev;
+  dev.Put16(FakeVfioDevice::kMsiCap + PCI_MSI_FLAGS, 7 << 1);
+  dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = 64;
+  auto layout = Parse(dev);
+  REQUIRE(layout.ok());
+  REQUIRE(layout->msi.has_value());
+  CHECK(layout->msi->vectors == 32);
+  CHECK(((layout->msi->control & PCI_MSI_FLAGS_QMASK) >> 1) == 5);
+}
+
+TEST_CASE("ConfigShorterThanHeader is refused") {
+  FakeVfioDevice dev;
+  std::vector<uint8_t> config(0x80);
+  auto layout = ParseFunctionLayout(config, dev, kPage);
+  REQUIRE_FALSE(layout.ok());
+  CHECK_THAT(layout.error().ToString(), Catch::Contains("no full header"));
 }
 
 TEST_CASE("The MSI-X table and PBA pages are cut out of the mapping, even when MSIX_MAPPABLE") {

@@ -1,7 +1,11 @@
-// InterruptRelay alone: route failures, INTx connection, shutdown.
+// InterruptRelay alone: route failures, INTx connection, shutdown, and
+// MSI's enable, count and one-type-at-a-time rules.
 #include "devices/vfio_pci/interrupt_relay.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <vector>
 
 #include "tests/support/fake_vfio.h"
 
@@ -52,6 +56,66 @@ TEST_CASE("Vectors unmasked later are set one at a time") {
   CHECK(dev.set_irqs_calls == 2);
   CHECK(relay.trigger_of(2) == routes.TriggerFd(2));
   CHECK(relay.trigger_of(1) == -1);
+}
+
+TEST_CASE("MsiCountAboveVfio: only VFIO's MSI vectors are enabled") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 32);
+  relay.msi_sink().UpdateRoute(0, kMessage);
+  CHECK(dev.triggers.empty());  // Recorded, not enabled: MsiEnabled() does that.
+  relay.MsiEnabled(32);
+  REQUIRE(dev.triggers.at(VFIO_PCI_MSI_IRQ_INDEX).size() == FakeVfioDevice::kMsiVectors);
+  CHECK(relay.msi_trigger_of(0) == routes.TriggerFd(0));
+  CHECK(relay.msi_trigger_of(1) >= 0);  // Parked until routed.
+  CHECK(relay.msi_trigger_of(4) == -1);
+}
+
+TEST_CASE("MsiWhileMsixLive is refused by the relay too") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 4, 4);
+  relay.MsixEnabled();
+  relay.MsiEnabled(1);
+  CHECK_FALSE(relay.msi_enabled());
+  CHECK(dev.triggers.count(VFIO_PCI_MSI_IRQ_INDEX) == 0);
+}
+
+TEST_CASE("MsiRouteForVectorAboveEnabledCount is only recorded") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 4);
+  relay.MsiEnabled(1);
+  const int calls = dev.set_irqs_calls;
+  relay.msi_sink().UpdateRoute(2, kMessage);
+  CHECK(dev.set_irqs_calls == calls);
+  relay.MsiEnabled(4);  // Re-enabled with the new count: vector 2 goes to its route.
+  CHECK(relay.msi_trigger_of(2) == routes.TriggerFd(2));
+}
+
+TEST_CASE("A parked MSI vector that was signalled reads as pending, unconsumed") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 4);
+  relay.MsiEnabled(2);
+  const uint64_t one = 1;
+  REQUIRE(::write(relay.msi_trigger_of(1), &one, sizeof(one)) == sizeof(one));
+  CHECK(relay.msi_parked_pending() == 0b10);
+  CHECK(relay.msi_parked_pending() == 0b10);
+  relay.msi_sink().UpdateRoute(1, kMessage);
+  CHECK(routes.fired == std::vector<uint16_t>{1});
+  CHECK(relay.msi_parked_pending() == 0);
+}
+
+TEST_CASE("IntxConnectedWhileMsiLive waits for MSI to go") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 4);
+  relay.MsiEnabled(1);
+  REQUIRE(relay.ConnectIntx(7, 8).ok());
+  CHECK(dev.triggers.count(VFIO_PCI_INTX_IRQ_INDEX) == 0);
+  relay.MsiDisabled();
+  CHECK(dev.triggers.at(VFIO_PCI_INTX_IRQ_INDEX)[0] == 7);
 }
 
 TEST_CASE("INTx connects trigger and unmask; Shutdown disables it") {

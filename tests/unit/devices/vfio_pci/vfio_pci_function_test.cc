@@ -9,72 +9,14 @@
 #include <vector>
 
 #include "tests/support/fake_vfio.h"
+#include "tests/unit/devices/vfio_pci/function_fixture.h"
 
 namespace mini_vmm::vfio_pci {
 namespace {
 
 using testing::FakeVectorRoutes;
 using testing::FakeVfioDevice;
-
-struct Moves final : pci::BarObserver {
-  void BarMoved(int bar, std::optional<uint64_t> old_address,
-                std::optional<uint64_t> new_address) noexcept override {
-    moves.push_back({bar, old_address, new_address});
-  }
-  struct Move {
-    int bar;
-    std::optional<uint64_t> from, to;
-  };
-  std::vector<Move> moves;
-};
-
-struct Fixture {
-  FakeVfioDevice dev;
-  FakeVectorRoutes routes;
-  std::shared_ptr<VfioPciFunction> fn;
-  Moves moves;
-
-  Fixture() { Make(); }
-  void Make() {
-    auto made = VfioPciFunction::Create(dev, routes, 0x1000);
-    REQUIRE(made.ok());
-    fn = std::move(*made);
-    fn->set_bar_observer(&moves);
-  }
-  uint32_t Read(uint32_t offset, size_t size = 4) {
-    uint8_t b[4] = {};
-    fn->ReadConfig(offset, std::span(b, size));
-    uint32_t v = 0;
-    std::memcpy(&v, b, size);
-    return v;
-  }
-  void Write(uint32_t offset, uint32_t value, size_t size = 4) {
-    uint8_t b[4] = {};
-    std::memcpy(b, &value, size);
-    fn->WriteConfig(offset, std::span<const uint8_t>(b, size));
-  }
-  uint32_t BarRead32(uint64_t offset) {
-    uint8_t b[4] = {};
-    fn->ReadBar(0, offset, b);
-    uint32_t v = 0;
-    std::memcpy(&v, b, 4);
-    return v;
-  }
-  void BarWrite32(uint64_t offset, uint32_t value) {
-    uint8_t b[4] = {};
-    std::memcpy(b, &value, 4);
-    fn->WriteBar(0, offset, b);
-  }
-  // Guest: program vector `v` of the MSI-X table and unmask it.
-  void Program(uint16_t v, uint32_t data, bool masked = false) {
-    const uint64_t entry = FakeVfioDevice::kTableOffset + v * 16u;
-    BarWrite32(entry + PCI_MSIX_ENTRY_LOWER_ADDR, 0xfee00000);
-    BarWrite32(entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-    BarWrite32(entry + PCI_MSIX_ENTRY_DATA, data);
-    BarWrite32(entry + PCI_MSIX_ENTRY_VECTOR_CTRL, masked ? 1 : 0);
-  }
-  void EnableMsix() { Write(FakeVfioDevice::kMsixCap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2); }
-};
+using testing::Fixture;
 
 TEST_CASE("The guest reads the device's identity") {
   Fixture f;
@@ -123,22 +65,35 @@ TEST_CASE("The expansion ROM BAR is hidden") {
   CHECK(f.dev.ConfigWritesIn(PCI_ROM_ADDRESS, 4) == 0);
 }
 
-TEST_CASE("The capability walk skips MSI: MSI-X, then power management") {
+TEST_CASE("The capability walk: MSI-X, MSI, then power management") {
   Fixture f;
   const uint32_t first = f.Read(PCI_CAPABILITY_LIST, 1);
   CHECK(first == FakeVfioDevice::kMsixCap);
   CHECK(f.Read(first, 1) == PCI_CAP_ID_MSIX);
   const uint32_t second = f.Read(first + 1, 1);
-  CHECK(second == FakeVfioDevice::kPmCap);
-  CHECK(f.Read(second, 1) == PCI_CAP_ID_PM);
-  CHECK(f.Read(second + 1, 1) == 0);
-  CHECK(f.Read(FakeVfioDevice::kMsiCap) == 0);  // Hidden MSI reads as zero.
+  CHECK(second == FakeVfioDevice::kMsiCap);
+  CHECK(f.Read(second, 1) == PCI_CAP_ID_MSI);
+  const uint32_t third = f.Read(second + 1, 1);
+  CHECK(third == FakeVfioDevice::kPmCap);
+  CHECK(f.Read(third, 1) == PCI_CAP_ID_PM);
+  CHECK(f.Read(third + 1, 1) == 0);
 }
 
-TEST_CASE("Writes to the hidden MSI capability never reach the device") {
-  Fixture f;
-  f.Write(FakeVfioDevice::kMsiCap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, 2);
-  CHECK(f.dev.ConfigWritesIn(FakeVfioDevice::kMsiCap, 24) == 0);
+TEST_CASE("A device whose VFIO MSI count is 0 keeps MSI hidden") {
+  FakeVfioDevice dev;
+  dev.irqs_.erase(VFIO_PCI_MSI_IRQ_INDEX);
+  FakeVectorRoutes routes;
+  auto fn = VfioPciFunction::Create(dev, routes, 0x1000);
+  REQUIRE(fn.ok());
+  uint8_t next = 0;
+  (*fn)->ReadConfig(FakeVfioDevice::kMsixCap + PCI_CAP_LIST_NEXT, std::span(&next, 1));
+  CHECK(next == FakeVfioDevice::kPmCap);
+  uint8_t control[2] = {1, 0};
+  (*fn)->WriteConfig(FakeVfioDevice::kMsiCap + PCI_MSI_FLAGS, control);
+  (*fn)->ReadConfig(FakeVfioDevice::kMsiCap + PCI_MSI_FLAGS, control);
+  CHECK(control[0] == 0);  // Hidden: reads as zero.
+  CHECK(dev.ConfigWritesIn(FakeVfioDevice::kMsiCap, 24) == 0);
+  CHECK((*fn)->msi_vectors() == 0);
 }
 
 TEST_CASE("Other capability registers are passed through") {
@@ -146,14 +101,6 @@ TEST_CASE("Other capability registers are passed through") {
   f.Write(FakeVfioDevice::kPmCap + PCI_PM_CTRL, 0x8000, 2);
   CHECK(f.dev.ConfigWritesIn(FakeVfioDevice::kPmCap + PCI_PM_CTRL, 2) == 1);
   CHECK(f.dev.Get16(FakeVfioDevice::kPmCap + PCI_PM_CTRL) == 0x8000);
-}
-
-TEST_CASE("Extended configuration space is hidden") {
-  Fixture f;
-  f.dev.Put32(0x100, 0x00010001);
-  CHECK(f.Read(0x100) == 0);
-  f.Write(0x100, 0xffffffff);
-  CHECK(f.dev.ConfigWritesIn(0x100, 4) == 0);
 }
 
 TEST_CASE("A write straddling shadowed and passed-through bytes splits") {

@@ -201,6 +201,33 @@ TEST_CASE("An unmasked MSI-X vector is a KVM route whose irqfd eventfd VFIO sign
   CHECK(w.dev.triggers.count(VFIO_PCI_INTX_IRQ_INDEX) == 0);
 }
 
+TEST_CASE("Enabled MSI vectors are KVM routes whose irqfd eventfds VFIO signals") {
+  Wiring w;
+  w.dev.irqs_[VFIO_PCI_MSIX_IRQ_INDEX].count = 1;  // Routes sized for MSI's 4, not MSI-X's 1.
+  w.dev.Put16(FakeVfioDevice::kMsixCap + PCI_MSIX_FLAGS, 0);
+  REQUIRE(w.vfio->Add(w.dev).ok());
+  const uint32_t cap = FakeVfioDevice::kMsiCap;
+  w.SetConfig(1, cap + PCI_MSI_ADDRESS_LO, 0xfee00000);
+  w.SetConfig(1, cap + PCI_MSI_DATA_64, 0x4020, 2);
+  w.SetConfig(1, cap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE | (2 << 4), 2);
+  CHECK(w.irqs.msi_routes() == 4);
+  const auto& fds = w.dev.triggers.at(VFIO_PCI_MSI_IRQ_INDEX);
+  REQUIRE(fds.size() == 4);
+  bool wired = false;
+  for (const auto& irq : w.vm.live_irqfds()) wired |= irq.fd == fds[3] && irq.gsi >= 24;
+  CHECK(wired);
+  CHECK(w.dev.triggers.count(VFIO_PCI_INTX_IRQ_INDEX) == 0);
+}
+
+TEST_CASE("Extended configuration space reaches the function through ECAM") {
+  Wiring w;
+  w.dev.Put32(0x100, PCI_EXT_CAP_ID_ERR | (2u << 16) | (0x148u << 20));
+  w.dev.Put32(0x148, PCI_EXT_CAP_ID_SRIOV | (1u << 16));
+  REQUIRE(w.vfio->Add(w.dev).ok());
+  CHECK(w.Config32(1, 0x100) == (PCI_EXT_CAP_ID_ERR | (2u << 16)));  // SR-IOV unlinked.
+  CHECK(w.Config32(1, 0x148) == 0);
+}
+
 TEST_CASE("INTx is a resampling irqfd on the slot's swizzled pin, given to VFIO") {
   Wiring w;
   REQUIRE(w.vfio->Add(w.dev).ok());

@@ -1,5 +1,6 @@
 #include "vmm/vfio/sysfs.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <system_error>

@@ -16,6 +16,27 @@ TEST_CASE("Format formats like fmt::format") {
   CHECK(Format("V{:03X}", 10) == "V00A");
 }
 
+// fmt's engine is compiled once, in vmm/base/fmt_instantiations.cc, not
+// header-only: these use the parts it instantiates by hand (shortest float
+// output, padding, locale-aware digits), so a missing instantiation fails
+// to link and a wrong one fails here.
+TEST_CASE("Format prints floats in their shortest round-trip form") {
+  CHECK(Format("{}", 0.1) == "0.1");
+  CHECK(Format("{}", 1.5f) == "1.5");
+  CHECK(Format("{}", 1e300) == "1e+300");
+}
+
+TEST_CASE("Format pads and aligns") {
+  CHECK(Format("[{:>8}]", "ab") == "[      ab]");
+  CHECK(Format("[{:<6}]", 42) == "[42    ]");
+  CHECK(Format("[{:#x}]", 255u) == "[0xff]");
+}
+
+TEST_CASE("Format with L uses the global C locale, which has no digit grouping") {
+  CHECK(Format("{:L}", 1234567) == "1234567");
+  CHECK(Format("{:.2Lf}", 2.5) == "2.50");
+}
+
 TEST_CASE("Format takes temporaries and views") {
   const std::string path = "/tmp/disk.img";
   CHECK(Format("{} ({})", std::string_view(path), std::string("ro")) == "/tmp/disk.img (ro)");

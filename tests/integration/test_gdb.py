@@ -33,7 +33,10 @@ IN_L1 = (os.environ.get("MINI_VMM_IN_L1") == "1"
 # exception intercept KVM sets for KVM_GUESTDBG_USE_SW_BP; and helper_vmrun
 # stores the VMCB's DR7 without cpu_x86_update_dr7(), so no breakpoint is
 # armed (fixed upstream in June 2024, "target/i386: disable/enable
-# breakpoints on vmentry/vmexit"; Debian 12 ships QEMU 7.2).
+# breakpoints on vmentry/vmexit"; Debian 12 ships QEMU 7.2). With
+# bookworm-backports' QEMU 10.0 as L0 (scripts/nested's
+# MINI_VMM_NESTED_QEMU), the DR7 breakpoint and watchpoint tests pass; the
+# int3 one still fails, as 10.0's raise_interrupt2() is unchanged.
 TCG_SKIP = "breakpoint exits do not work under scripts/nested's TCG L1"
 GDB_TIMEOUT = 240
 
@@ -178,35 +181,43 @@ class GdbTest(unittest.TestCase):
             self.assertIn(b"$OK", read_until(s, b"$OK"))
         self.assert_booted()
 
+    def second_instruction(self, out):
+        """The address of the second instruction that `x/2i $pc` listed."""
+        listed = re.findall(r"(?m)^(?:=> )?\s*(0x[0-9a-f]+)(?: <[^>]*>)?:", out)
+        self.assertGreaterEqual(len(listed), 2, out)
+        return int(listed[1], 16)
+
+    # The breakpoints go on the entry code's second instruction, which is
+    # reached straight on; after `x/2i`, gdb's $_ holds its address. (Not
+    # at a fixed offset: host decompression enters the vmlinux's
+    # startup_64, whose first instruction is a 7-byte lea, so an int3 at
+    # entry + 2 broke that lea (#UD, then a triple fault) and a DR7
+    # breakpoint there never matched an instruction start.)
     @unittest.skipIf(IN_L1, TCG_SKIP)
     def test_software_breakpoint(self):
         self.start()
-        # The entry code starts cld; cli (one byte each): a breakpoint after
-        # them is reached straight on.
         out = self.gdb(
-            "printf \"entry=%#lx\\n\", $pc",
-            "break *($pc + 2)",
+            "x/2i $pc",
+            "break *$_",
             "continue",
             "printf \"swbreak=%#lx\\n\", $pc",
             "x/1xb $pc",
             "delete",
             "detach")
-        self.assertEqual(self.value("swbreak", out), self.value("entry", out) + 2, out)
+        self.assertEqual(self.value("swbreak", out), self.second_instruction(out), out)
         self.assert_booted()
 
     @unittest.skipIf(IN_L1, TCG_SKIP)
     def test_hardware_breakpoint(self):
         self.start()
         out = self.gdb(
-            "printf \"entry=%#lx\\n\", $pc",
-            "hbreak *($pc + 2)",
+            "x/2i $pc",
+            "hbreak *$_",
             "continue",
             "printf \"hwbreak=%#lx\\n\", $pc",
             "delete",
             "detach")
-        entry = self.value("entry", out)
-        hit = self.value("hwbreak", out)
-        self.assertEqual(hit, entry + 2, out)
+        self.assertEqual(self.value("hwbreak", out), self.second_instruction(out), out)
         self.assert_booted()
 
     @unittest.skipIf(IN_L1, TCG_SKIP)

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-
 namespace mini_vmm::pci {
 namespace {
 
@@ -73,8 +72,11 @@ uint32_t MsiCapability::Reg32(uint32_t offset) const {
 
 void MsiCapability::Read(uint32_t offset, std::span<uint8_t> data, uint32_t also_pending) const {
   std::lock_guard lock(mutex_);
-  const uint32_t implemented = capable_ == kMaxVectors ? ~uint32_t{0} : (1u << capable_) - 1;
-  const uint32_t pending = (pending_ | also_pending) & implemented;
+  // Only enabled vectors can be pending (Publish() clears the rest of
+  // pending_); a bit from outside for a vector above 2^MME is stale.
+  const uint8_t enabled = enabled_vectors_locked();
+  const uint32_t live = enabled == kMaxVectors ? ~uint32_t{0} : (1u << enabled) - 1;
+  const uint32_t pending = (pending_ | also_pending) & live;
   const uint32_t pending_at = pending_offset();
   for (size_t i = 0; i < data.size(); ++i) {
     const uint64_t at = uint64_t{offset} + i;

@@ -62,10 +62,13 @@ class MsiCapability {
 
   uint8_t size() const { return size_; }
   uint8_t capable_vectors() const { return capable_; }
+  // Offset of the Pending Bits dword from the capability's start; 0 without
+  // per-vector masking (no Pending Bits). Fixed at construction.
+  uint32_t pending_bits_offset() const { return pending_offset(); }
 
   // Guest accesses at `offset` from the capability's start. A set bit of
   // `also_pending` reads as a pending vector too (a passed-through device's
-  // interrupts that wait outside this object).
+  // interrupts that wait outside this object), if that vector is enabled.
   void Read(uint32_t offset, std::span<uint8_t> data, uint32_t also_pending = 0) const;
   void Write(uint32_t offset, std::span<const uint8_t> data);
 

@@ -175,7 +175,7 @@ int MsixVectors::DirectEventFd(uint16_t vector) const {
   return sink_.DirectEventFd(vector);
 }
 
-void MsixVectors::ReadPba(uint64_t offset, std::span<uint8_t> data) {
+void MsixVectors::ReadPba(uint64_t offset, std::span<uint8_t> data, uint64_t also_pending) {
   std::fill(data.begin(), data.end(), 0);
   if (!ValidAccess(offset, data.size(), pba_size())) {
     LOG_WARN_RATELIMITED("msi-x: {}-byte PBA read at {:#x}; reads as zero", data.size(), offset);
@@ -185,7 +185,8 @@ void MsixVectors::ReadPba(uint64_t offset, std::span<uint8_t> data) {
   for (size_t byte = 0; byte < data.size(); ++byte) {
     for (size_t bit = 0; bit < 8; ++bit) {
       const uint64_t vector = (offset + byte) * 8 + bit;
-      if (vector < entries_.size() && entries_[vector].pending) {
+      const bool outside = ((also_pending >> (byte * 8 + bit)) & 1) != 0;
+      if (vector < entries_.size() && (entries_[vector].pending || outside)) {
         data[byte] = static_cast<uint8_t>(data[byte] | (1u << bit));
       }
     }

@@ -98,7 +98,10 @@ class MsixVectors {
   // as zero and is ignored when written. The PBA is read-only.
   void ReadTable(uint64_t offset, std::span<uint8_t> data);
   void WriteTable(uint64_t offset, std::span<const uint8_t> data);
-  void ReadPba(uint64_t offset, std::span<uint8_t> data);
+  // A set bit i of `also_pending` reads as vector offset * 8 + i's
+  // pending bit too (a passed-through device's interrupts that wait
+  // outside this object).
+  void ReadPba(uint64_t offset, std::span<uint8_t> data, uint64_t also_pending = 0);
   void WritePba(uint64_t offset, std::span<const uint8_t> data);
 
   // Device side: interrupt through `vector`. False if it was not delivered

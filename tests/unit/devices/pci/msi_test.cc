@@ -147,8 +147,18 @@ TEST_CASE_METHOD(MsiTest, "WriteToReadOnlyControlBits is ignored") {
 }
 
 TEST_CASE_METHOD(MsiTest, "Bits pending elsewhere read as pending") {
+  Enable(3);
   CHECK(Read(PCI_MSI_PENDING_64, 4, 0b100) == 0b100);
   CHECK(Read(PCI_MSI_PENDING_64, 4, 0xf00) == 0);  // Not capable vectors.
+}
+
+TEST_CASE_METHOD(MsiTest, "PendingElsewhereAboveEnabledCount reads as zero") {
+  Enable(1);  // 2 of the 8 capable vectors.
+  CHECK(Read(PCI_MSI_PENDING_64, 4, 0b1001) == 0b1);
+}
+
+TEST_CASE_METHOD(MsiTest, "PendingElsewhereWhileDisabled reads as zero") {
+  CHECK(Read(PCI_MSI_PENDING_64, 4, 0b1) == 0);
 }
 
 TEST_CASE_METHOD(MsiTest, "DisableWhilePending drops the pending message") {

@@ -363,6 +363,14 @@ TEST_CASE_METHOD(MsixTest, "PBA write is ignored") {
   CHECK(ReadPba64(0) == 1);
 }
 
+TEST_CASE_METHOD(MsixTest, "Bits pending elsewhere read in the PBA, relative to the access") {
+  std::array<uint8_t, 4> bytes{};
+  msix.ReadPba(4, bytes, 0b1);  // Vector 32: past the 3-vector table.
+  CHECK(bytes == std::array<uint8_t, 4>{});
+  msix.ReadPba(0, bytes, 0b1100);  // Vectors 2 and 3: only 2 exists.
+  CHECK(bytes == std::array<uint8_t, 4>{0b100, 0, 0, 0});
+}
+
 TEST_CASE_METHOD(MsixTest, "PBA read of width 1 reads zero") {
   SetControl(PCI_MSIX_FLAGS_ENABLE);
   msix.Trigger(0);

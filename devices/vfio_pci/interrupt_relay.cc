@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "vmm/base/log.h"
@@ -36,7 +37,8 @@ Result<void> InterruptRelay::Enable(Channel& channel, size_t count) {
   if (other.live != 0) {
     return Error::Invalid("{} is enabled; VFIO takes one interrupt type at a time", other.name);
   }
-  count = std::min({count, channel.vectors.size(), size_t{io_.irq(channel.index).count}});
+  const size_t wanted = std::min(count, channel.vectors.size());
+  count = std::min(wanted, size_t{io_.irq(channel.index).count});
   if (count == 0) {
     return Error::Invalid("the device offers no {} vectors through VFIO", channel.name);
   }
@@ -55,19 +57,58 @@ Result<void> InterruptRelay::Enable(Channel& channel, size_t count) {
     TRY(io_.DisableIrqs(VFIO_PCI_INTX_IRQ_INDEX));
     intx_on_ = false;
   }
+  auto granted = EnableVectors(channel, count);
+  if (!granted.ok()) {
+    EnableIntx();
+    return std::move(granted).error();
+  }
+  if (*granted < wanted) {
+    // Vectors [granted, wanted) have no host vector behind them (the guest's
+    // table or capability lists more than VFIO offers, or the host could
+    // not allocate them all). They are recorded, never connected, and what
+    // the guest sees is silence on them:
+    //  - MSI: the host programmed the device's MME for `granted` vectors,
+    //    and a function given fewer messages than it asked for sends the
+    //    events of the missing ones on those it has (PCI 3.0 §6.8.1.3), so
+    //    they arrive on a vector below `granted`;
+    //  - MSI-X: the host kernel leaves the device's own table entries above
+    //    `granted` masked, so the device holds those events pending in its
+    //    own PBA, which the guest does not see.
+    // A driver waiting on such a vector times out; this says why, once per
+    // enable.
+    LOG_WARN_RATELIMITED("{}: {} has {} of the {} vectors the guest enabled; vectors {}-{} never fire",
+                         name_, channel.name, *granted, wanted, *granted, wanted - 1);
+  }
+  LOG_DEBUG_RATELIMITED("{}: {} enabled on the device with {} vectors", name_, channel.name,
+                        *granted);
+  channel.live = *granted;
+  channel.requested = count;
+  return {};
+}
+
+Result<size_t> InterruptRelay::EnableVectors(Channel& channel, size_t count) {
   // MSI-X without dynamic allocation (VFIO_IRQ_INFO_NORESIZE on Linux <
   // 6.5), and MSI always, fix the vector count at enable time: enable them
-  // all at once. The guest's table or capability may list more vectors
-  // than VFIO offers (a device's own inconsistency); those stay unconnected.
-  std::vector<int> fds(count);
-  for (size_t i = 0; i < fds.size(); ++i) fds[i] = FdOf(channel, static_cast<uint16_t>(i));
-  if (auto set = io_.SetIrqTriggers(channel.index, 0, fds); !set.ok()) {
-    EnableIntx();
-    return set;
+  // all at once. When the host cannot allocate that many, SET_IRQS says how
+  // many it could (vfio_msi_enable()); retry with the largest count it
+  // allows: that many for MSI-X, for MSI the power of two at or below it
+  // (MME can say nothing else), as QEMU does. Each retry asks for fewer
+  // vectors than the one before, so the loop ends.
+  const bool msi = &channel == &msi_;
+  std::vector<int> fds;
+  for (;;) {
+    fds.resize(count);
+    for (size_t i = 0; i < fds.size(); ++i) fds[i] = FdOf(channel, static_cast<uint16_t>(i));
+    const vfio::IrqsSet set = TRY(io_.SetIrqTriggers(channel.index, 0, fds));
+    if (set.only_available == 0) return count;
+    const size_t available = msi ? std::bit_floor(size_t{set.only_available})
+                                 : size_t{set.only_available};
+    if (available >= count) {
+      return Error::Invalid("enabling {} {} vectors failed though {} are available", count,
+                            channel.name, set.only_available);
+    }
+    count = available;
   }
-  LOG_DEBUG("{}: {} enabled on the device with {} vectors", name_, channel.name, fds.size());
-  channel.live = count;
-  return {};
 }
 
 Result<void> InterruptRelay::Point(Channel& channel, uint16_t vector, Target target) {
@@ -75,23 +116,29 @@ Result<void> InterruptRelay::Point(Channel& channel, uint16_t vector, Target tar
   if (target == Target::kParked && !v.parked) v.parked.emplace(TRY(EventFd::Create()));
   const Target before = v.target;
   v.target = target;
-  const bool msix = &channel == &msix_;
   if (channel.live == 0) {
     // MSI-X is enabled by its first routed vector at the latest; MSI only
     // by MsiEnabled(), which applies what is recorded here.
-    return msix ? Enable(channel, channel.vectors.size()) : Result<void>();
+    return &channel == &msix_ ? Enable(channel, channel.vectors.size()) : Result<void>();
   }
-  if (vector >= channel.live) {
-    if (!msix) return {};  // Recorded for the next enable with more vectors.
-    v.target = before;
-    return Error::Invalid("VFIO offers no MSI-X vector {}", vector);
-  }
+  // Recorded for the next enable; no host vector is behind it now (logged
+  // once, at enable).
+  if (vector >= channel.live) return {};
   const int fds[] = {FdOf(channel, vector)};
-  LOG_DEBUG("{}: {} vector {} to {}", name_, channel.name, vector,
-            target == Target::kGuest ? "the guest" : "its parked eventfd");
+  // The guest's mask writes lead here: rate-limited.
+  LOG_DEBUG_RATELIMITED("{}: {} vector {} to {}", name_, channel.name, vector,
+                        target == Target::kGuest ? "the guest" : "its parked eventfd");
   auto set = io_.SetIrqTriggers(channel.index, vector, fds);
-  if (!set.ok()) v.target = before;
-  return set;
+  if (!set.ok()) {
+    v.target = before;
+    return std::move(set).error();
+  }
+  if (set->only_available != 0) {  // Vectors of an enabled block allocate nothing.
+    v.target = before;
+    return Error::Invalid("VFIO_DEVICE_SET_IRQS of {} vector {} returned {}", channel.name, vector,
+                          set->only_available);
+  }
+  return {};
 }
 
 void InterruptRelay::RouteChanged(Channel& channel, uint16_t vector,
@@ -155,7 +202,9 @@ void InterruptRelay::MsiEnabled(uint8_t vectors) noexcept {
   std::lock_guard lock(mutex_);
   const size_t wanted =
       std::min({size_t{vectors}, msi_.vectors.size(), size_t{io_.irq(msi_.index).count}});
-  if (msi_.live != 0 && msi_.live == wanted) return;
+  // Against what was asked, not what the host granted: a short grant must
+  // not turn every later MSI config write into a disable and re-enable.
+  if (msi_.live != 0 && msi_.requested == wanted) return;
   if (msi_.live != 0) {
     // The kernel cannot resize an enabled MSI block (the guest changed MME
     // while MSI was on): off, then on with the new count.
@@ -186,14 +235,14 @@ void InterruptRelay::Disable(Channel& channel) noexcept {
     }
   }
   channel.live = 0;
+  channel.requested = 0;
   for (Vector& v : channel.vectors) v.target = Target::kNone;
 }
 
 void InterruptRelay::EnableIntx() noexcept {
   if (intx_trigger_ < 0 || intx_on_ || msix_.live != 0 || msi_.live != 0) return;
   const int fds[] = {intx_trigger_};
-  auto on = io_.SetIrqTriggers(VFIO_PCI_INTX_IRQ_INDEX, 0, fds);
-  if (on.ok()) on = io_.SetIrqUnmask(VFIO_PCI_INTX_IRQ_INDEX, intx_unmask_);
+  auto on = SetIntx(fds);
   if (!on.ok()) {
     LOG_WARN_RATELIMITED("{}: INTx not connected: {}", name_, on.error().ToString());
     return;
@@ -207,10 +256,17 @@ Result<void> InterruptRelay::ConnectIntx(int trigger, int unmask) {
   intx_unmask_ = unmask;
   if (msix_.live != 0 || msi_.live != 0) return {};  // Connected when they go.
   const int fds[] = {trigger};
-  TRY(io_.SetIrqTriggers(VFIO_PCI_INTX_IRQ_INDEX, 0, fds));
-  TRY(io_.SetIrqUnmask(VFIO_PCI_INTX_IRQ_INDEX, unmask));
+  TRY(SetIntx(fds));
   intx_on_ = true;
   return {};
+}
+
+Result<void> InterruptRelay::SetIntx(std::span<const int> trigger) {
+  const vfio::IrqsSet set = TRY(io_.SetIrqTriggers(VFIO_PCI_INTX_IRQ_INDEX, 0, trigger));
+  if (set.only_available != 0) {  // INTx allocates no vectors.
+    return Error::Invalid("VFIO_DEVICE_SET_IRQS of INTx returned {}", set.only_available);
+  }
+  return io_.SetIrqUnmask(VFIO_PCI_INTX_IRQ_INDEX, intx_unmask_);
 }
 
 void InterruptRelay::Shutdown() noexcept {
@@ -247,7 +303,7 @@ uint32_t InterruptRelay::msi_parked_pending() const {
 
 int InterruptRelay::trigger_of(uint16_t vector) const {
   std::lock_guard lock(mutex_);
-  if (vector >= msix_.vectors.size() || msix_.live == 0) return -1;
+  if (vector >= msix_.live) return -1;
   return FdOf(msix_, vector);
 }
 

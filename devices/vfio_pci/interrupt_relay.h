@@ -8,6 +8,10 @@
 //    VectorRoutes gives it a KVM MSI route and an irqfd'd eventfd, and the
 //    relay hands that eventfd to VFIO as the vector's trigger (enabling
 //    MSI-X on the device with all its vectors the first time).
+//  - The host may allocate fewer vectors than asked (SET_IRQS then says how
+//    many it could, vfio::IrqsSet): the relay enables that many (for MSI,
+//    the power of two at or below), and the vectors above stay recorded but
+//    unconnected; see Enable() for what the guest sees of them.
 //  - MSI: msi_sink() is the MsiSink of the function's emulated MSI
 //    capability (pci::MsiCapability). Routes are recorded as they come;
 //    MsiEnabled(n) enables VFIO's MSI index with n eventfds at once (the
@@ -36,6 +40,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -114,7 +119,8 @@ class InterruptRelay final : public pci::MsiSink {
     const uint32_t index;
     const char* const name;
     std::vector<Vector> vectors;
-    size_t live = 0;  // Vectors enabled in VFIO; 0 while the index is off.
+    size_t live = 0;       // Vectors enabled in VFIO; 0 while the index is off.
+    size_t requested = 0;  // Vectors asked for at enable; live may be fewer.
   };
   // MSI's MsiSink, forwarding to the relay.
   class MsiPort final : public pci::MsiSink {
@@ -132,6 +138,9 @@ class InterruptRelay final : public pci::MsiSink {
                     const std::optional<pci::MsiMessage>& message) noexcept;
   Result<void> Point(Channel& channel, uint16_t vector, Target target);
   Result<void> Enable(Channel& channel, size_t count);
+  // Enables the index with as many of `count` vectors as the host allocates.
+  Result<size_t> EnableVectors(Channel& channel, size_t count);
+  Result<void> SetIntx(std::span<const int> trigger);
   void Disable(Channel& channel) noexcept;
   int FdOf(const Channel& channel, uint16_t vector) const;
   void EnableIntx() noexcept;

@@ -6,8 +6,11 @@
 // masking and 4 vectors, a power-management capability, INTA#, and a 4 KiB
 // config region whose extended space is empty. Records every write and
 // SET_IRQS so tests can check what reached the "device"; like the kernel,
-// it refuses to enable a second interrupt type while one is on. FakeVectorRoutes stands in for the machine's
-// KVM routes. Catch2-free, so the fuzzers use them too.
+// it refuses to enable a second interrupt type while one is on, and an
+// index with more vectors than `host_vectors` allows makes the enabling
+// call set nothing and return that count (vfio_msi_enable() on a host
+// short of vectors). FakeVectorRoutes stands in for the machine's KVM
+// routes. Catch2-free, so the fuzzers use them too.
 #pragma once
 
 #include <linux/pci_regs.h>
@@ -128,7 +131,8 @@ class FakeVfioDevice final : public vfio::DeviceIo {
     maps.back().bytes.resize(size);
     return MmapRegion::MapAnonymous(size);
   }
-  Result<void> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) override {
+  Result<vfio::IrqsSet> SetIrqTriggers(uint32_t index, uint32_t start,
+                                       std::span<const int> fds) override {
     std::lock_guard lock(mutex_);
     const size_t count = irq(index).count;
     if (start > count || fds.size() > count - start) {
@@ -143,11 +147,18 @@ class FakeVfioDevice final : public vfio::DeviceIo {
     if (it != triggers.end() && start + fds.size() > it->second.size()) {
       return Error::Errno(EINVAL, "fake: vectors past the enabled block");
     }
+    if (it == triggers.end()) {
+      enables[index].push_back(start + fds.size());
+      auto limit = host_vectors.find(index);
+      if (limit != host_vectors.end() && start + fds.size() > limit->second) {
+        return vfio::IrqsSet{.only_available = limit->second};
+      }
+    }
     auto& v = triggers[index];
     if (v.empty()) v.assign(start + fds.size(), -1);
     std::copy(fds.begin(), fds.end(), v.begin() + start);
     ++set_irqs_calls;
-    return {};
+    return vfio::IrqsSet{};
   }
   Result<void> SetIrqUnmask(uint32_t index, int fd) override {
     std::lock_guard lock(mutex_);
@@ -192,6 +203,10 @@ class FakeVfioDevice final : public vfio::DeviceIo {
   std::map<uint32_t, std::vector<int>> triggers;  // Live: index -> fd per vector.
   std::map<uint32_t, int> unmask;
   std::map<uint32_t, int> disables;
+  // Index -> the most vectors the "host" can allocate for it (absent: all).
+  std::map<uint32_t, uint32_t> host_vectors;
+  // Index -> the vector count of every call that tried to enable it.
+  std::map<uint32_t, std::vector<size_t>> enables;
   int set_irqs_calls = 0;
   int resets = 0;
   bool refuse_map = false;

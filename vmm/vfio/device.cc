@@ -149,8 +149,15 @@ Result<MmapRegion> Device::MapRegion(uint32_t index, uint64_t offset, uint64_t s
   return MmapRegion::MapShared(fd_.get(), size, at);
 }
 
-Result<void> Device::SetIrqs(uint32_t index, uint32_t flags, uint32_t start,
-                             std::span<const int> fds) {
+Result<IrqsSet> InterpretSetIrqs(int rc, int saved_errno, std::string_view what) {
+  if (rc < 0) return Error::Errno(saved_errno, "{} failed", what);
+  // Positive: vfio_msi_enable() could allocate only `rc` vectors, and its
+  // errno is whatever an earlier call left; it is no error code.
+  return IrqsSet{.only_available = static_cast<uint32_t>(rc)};
+}
+
+Result<IrqsSet> Device::SetIrqs(uint32_t index, uint32_t flags, uint32_t start,
+                                std::span<const int> fds) {
   std::vector<uint8_t> buffer(sizeof(vfio_irq_set) + fds.size_bytes());
   vfio_irq_set set{};
   set.argsz = static_cast<uint32_t>(buffer.size());
@@ -160,24 +167,33 @@ Result<void> Device::SetIrqs(uint32_t index, uint32_t flags, uint32_t start,
   set.count = static_cast<uint32_t>(fds.size());
   std::memcpy(buffer.data(), &set, sizeof(set));
   if (!fds.empty()) std::memcpy(buffer.data() + sizeof(set), fds.data(), fds.size_bytes());
-  if (::ioctl(fd_.get(), VFIO_DEVICE_SET_IRQS, buffer.data()) != 0) {
-    return Error::Errno(errno, "{}: VFIO_DEVICE_SET_IRQS on index {} ({} from {}) failed", name_,
-                        index, fds.size(), start);
+  const int rc = ::ioctl(fd_.get(), VFIO_DEVICE_SET_IRQS, buffer.data());
+  const int saved_errno = errno;
+  return InterpretSetIrqs(rc, saved_errno,
+                          Format("{}: VFIO_DEVICE_SET_IRQS on index {} ({} from {})", name_, index,
+                                 fds.size(), start));
+}
+
+Result<void> Device::SetIrqsNoAlloc(uint32_t index, uint32_t flags, std::span<const int> fds) {
+  const IrqsSet set = TRY(SetIrqs(index, flags, 0, fds));
+  if (set.only_available != 0) {
+    return Error::Invalid("{}: VFIO_DEVICE_SET_IRQS on index {} returned {}", name_, index,
+                          set.only_available);
   }
   return {};
 }
 
-Result<void> Device::SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) {
+Result<IrqsSet> Device::SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) {
   return SetIrqs(index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, start, fds);
 }
 
 Result<void> Device::SetIrqUnmask(uint32_t index, int fd) {
   const int fds[] = {fd};
-  return SetIrqs(index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, 0, fds);
+  return SetIrqsNoAlloc(index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, fds);
 }
 
 Result<void> Device::DisableIrqs(uint32_t index) {
-  return SetIrqs(index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, {});
+  return SetIrqsNoAlloc(index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, {});
 }
 
 Result<void> Device::Reset() {

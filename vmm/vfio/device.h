@@ -25,6 +25,13 @@ namespace mini_vmm::vfio {
 // capabilities: sparse mmap, MSI-X mappable).
 Result<RegionInfo> ParseRegionInfo(std::span<const uint8_t> buffer);
 
+// What VFIO_DEVICE_SET_IRQS's return value `rc` means, `saved_errno` being
+// errno right after the ioctl: negative, an error; 0, done; positive, the
+// vectors the host could allocate when it could not allocate all that
+// were asked (nothing enabled; see IrqsSet). `what` describes the call
+// for the error message.
+Result<IrqsSet> InterpretSetIrqs(int rc, int saved_errno, std::string_view what);
+
 class Device final : public DeviceIo {
  public:
   static Result<Device> Open(const Group& group, const HostPciAddress& address);
@@ -38,7 +45,7 @@ class Device final : public DeviceIo {
   Result<void> ReadRegion(uint32_t index, uint64_t offset, std::span<uint8_t> data) override;
   Result<void> WriteRegion(uint32_t index, uint64_t offset, std::span<const uint8_t> data) override;
   Result<MmapRegion> MapRegion(uint32_t index, uint64_t offset, uint64_t size) override;
-  Result<void> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) override;
+  Result<IrqsSet> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) override;
   Result<void> SetIrqUnmask(uint32_t index, int fd) override;
   Result<void> DisableIrqs(uint32_t index) override;
   Result<void> Reset() override;
@@ -49,7 +56,9 @@ class Device final : public DeviceIo {
   Device(std::string name, UniqueFd fd) : name_(std::move(name)), fd_(std::move(fd)) {}
   Result<void> LoadInfo();
   Result<RegionInfo> QueryRegion(uint32_t index) const;
-  Result<void> SetIrqs(uint32_t index, uint32_t flags, uint32_t start, std::span<const int> fds);
+  Result<IrqsSet> SetIrqs(uint32_t index, uint32_t flags, uint32_t start, std::span<const int> fds);
+  // SetIrqs for an action that allocates nothing: a positive result is an error.
+  Result<void> SetIrqsNoAlloc(uint32_t index, uint32_t flags, std::span<const int> fds);
   // The region's span in the device fd, if [offset, offset + size) is in it.
   Result<uint64_t> FileOffset(uint32_t index, uint64_t offset, uint64_t size) const;
 

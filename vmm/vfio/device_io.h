@@ -6,7 +6,8 @@
 //   const RegionInfo* bar0 = io.region(VFIO_PCI_BAR0_REGION_INDEX);
 //   TRY(io.ReadRegion(VFIO_PCI_CONFIG_REGION_INDEX, PCI_VENDOR_ID, bytes));
 //   MmapRegion mapped = TRY(io.MapRegion(VFIO_PCI_BAR0_REGION_INDEX, 0, 0x1000));
-//   TRY(io.SetIrqTriggers(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds));
+//   IrqsSet set = TRY(io.SetIrqTriggers(VFIO_PCI_MSIX_IRQ_INDEX, 0, fds));
+//   if (set.only_available != 0) { /* retry with fewer vectors */ }
 //
 // Threading: implementations are thread-safe (the kernel's ioctls and
 // pread/pwrite are; the fake takes a lock).
@@ -43,6 +44,17 @@ struct IrqInfo {
   uint32_t count = 0;
 };
 
+// What a SET_IRQS with eventfds did when the ioctl itself did not fail.
+struct [[nodiscard]] IrqsSet {
+  // 0: every vector asked for was set. Otherwise the call would have
+  // enabled an MSI or MSI-X index, but the host could allocate only this
+  // many vectors: Linux's vfio_msi_enable() frees the short allocation of
+  // pci_alloc_irq_vectors() and returns its count as SET_IRQS's positive
+  // result. Nothing was enabled; a call with at most this many vectors
+  // (for MSI, a power of two) may succeed.
+  uint32_t only_available = 0;
+};
+
 class DeviceIo {
  public:
   virtual ~DeviceIo() = default;
@@ -62,8 +74,9 @@ class DeviceIo {
 
   // VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER with eventfds: vectors
   // [start, start + fds.size()) of `index` signal those fds (-1: none).
-  // The first call on an index enables it with that many vectors.
-  virtual Result<void> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) = 0;
+  // The first call on an index enables it with that many vectors, or sets
+  // nothing if the host cannot allocate them all (see IrqsSet).
+  virtual Result<IrqsSet> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) = 0;
   // ACTION_UNMASK with an eventfd: signalling `fd` unmasks vector 0 of
   // `index` (INTx after the guest's EOI).
   virtual Result<void> SetIrqUnmask(uint32_t index, int fd) = 0;

@@ -1,5 +1,6 @@
-// InterruptRelay alone: route failures, INTx connection, shutdown, and
-// MSI's enable, count and one-type-at-a-time rules.
+// InterruptRelay alone: route failures, INTx connection, shutdown, MSI's
+// enable, count and one-type-at-a-time rules, and hosts that allocate fewer
+// vectors than asked.
 #include "devices/vfio_pci/interrupt_relay.h"
 
 #include <unistd.h>
@@ -128,6 +129,62 @@ TEST_CASE("INTx connects trigger and unmask; Shutdown disables it") {
   relay.Shutdown();
   CHECK(dev.triggers.empty());
   CHECK(dev.disables.at(VFIO_PCI_INTX_IRQ_INDEX) == 1);
+}
+
+TEST_CASE("HostGrantsOneOfEightMsi: MSI is enabled with 1 vector, not left to INTx") {
+  FakeVfioDevice dev;
+  dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = 8;  // MMC 3.
+  dev.host_vectors[VFIO_PCI_MSI_IRQ_INDEX] = 1;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 8);
+  REQUIRE(relay.ConnectIntx(7, 8).ok());
+  relay.msi_sink().UpdateRoute(0, kMessage);
+  relay.msi_sink().UpdateRoute(2, kMessage);
+  relay.MsiEnabled(8);
+  CHECK(dev.enables.at(VFIO_PCI_MSI_IRQ_INDEX) == std::vector<size_t>{8, 1});
+  REQUIRE(dev.triggers.at(VFIO_PCI_MSI_IRQ_INDEX).size() == 1);
+  CHECK(relay.msi_trigger_of(0) == routes.TriggerFd(0));
+  CHECK(relay.msi_trigger_of(2) == -1);  // Recorded, unconnected.
+  CHECK(relay.msi_enabled());
+  CHECK(dev.triggers.count(VFIO_PCI_INTX_IRQ_INDEX) == 0);
+}
+
+TEST_CASE("HostGrantsThreeOfEightMsi: the retry asks for a power of two") {
+  FakeVfioDevice dev;
+  dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = 8;
+  dev.host_vectors[VFIO_PCI_MSI_IRQ_INDEX] = 3;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 8);
+  relay.MsiEnabled(8);
+  CHECK(dev.enables.at(VFIO_PCI_MSI_IRQ_INDEX) == std::vector<size_t>{8, 2});
+  CHECK(dev.triggers.at(VFIO_PCI_MSI_IRQ_INDEX).size() == 2);
+}
+
+TEST_CASE("ShortMsiGrant: later MSI writes with the same MME do not re-enable") {
+  FakeVfioDevice dev;
+  dev.host_vectors[VFIO_PCI_MSI_IRQ_INDEX] = 1;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 4);
+  relay.MsiEnabled(4);
+  relay.MsiEnabled(4);  // The guest wrote a mask bit, say.
+  CHECK(dev.enables.at(VFIO_PCI_MSI_IRQ_INDEX).size() == 2);
+  CHECK(dev.disables.count(VFIO_PCI_MSI_IRQ_INDEX) == 0);
+}
+
+TEST_CASE("HostGrantsFewerMsix: MSI-X gets what the host has; the rest stay unconnected") {
+  FakeVfioDevice dev;
+  dev.host_vectors[VFIO_PCI_MSIX_IRQ_INDEX] = 20;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, FakeVfioDevice::kVectors);
+  relay.MsixEnabled();
+  CHECK(dev.enables.at(VFIO_PCI_MSIX_IRQ_INDEX) == std::vector<size_t>{FakeVfioDevice::kVectors, 20});
+  REQUIRE(dev.triggers.at(VFIO_PCI_MSIX_IRQ_INDEX).size() == 20);
+  const int calls = dev.set_irqs_calls;
+  relay.UpdateRoute(30, kMessage);
+  CHECK(dev.set_irqs_calls == calls);
+  CHECK(relay.trigger_of(30) == -1);
+  relay.UpdateRoute(19, kMessage);
+  CHECK(relay.trigger_of(19) == routes.TriggerFd(19));
 }
 
 }  // namespace

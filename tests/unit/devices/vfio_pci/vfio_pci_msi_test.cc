@@ -154,6 +154,25 @@ TEST_CASE_METHOD(MsiFixture, "Shutdown disables MSI on the device") {
   CHECK_FALSE(fn->interrupts().msi_enabled());
 }
 
+TEST_CASE("HostGrantsOneOfEightMsiVectors: MSI works on vector 0 with INTx disabled") {
+  Fixture f;
+  f.dev.Put16(kCap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | (3 << 1));
+  f.dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = 8;
+  f.dev.host_vectors[VFIO_PCI_MSI_IRQ_INDEX] = 1;
+  f.Make();  // Over the MMC 3 device.
+  REQUIRE(f.fn->interrupts().ConnectIntx(100, 101).ok());
+  f.Write(PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
+  f.Write(kCap + PCI_MSI_ADDRESS_LO, 0xfee00000);
+  f.Write(kCap + PCI_MSI_DATA_64, 0x4020, 2);
+  f.Write(kCap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE | (3 << 4), 2);
+  CHECK(f.dev.enables.at(VFIO_PCI_MSI_IRQ_INDEX) == std::vector<size_t>{8, 1});
+  REQUIRE(f.dev.triggers.at(VFIO_PCI_MSI_IRQ_INDEX).size() == 1);
+  CHECK(f.dev.triggers.at(VFIO_PCI_MSI_IRQ_INDEX)[0] == f.routes.TriggerFd(0));
+  CHECK(f.dev.triggers.count(VFIO_PCI_INTX_IRQ_INDEX) == 0);
+  f.Write(kCap + PCI_MSI_MASK_64, 0b10);  // A later MSI write: no re-enable.
+  CHECK(f.dev.enables.at(VFIO_PCI_MSI_IRQ_INDEX).size() == 2);
+}
+
 TEST_CASE("VfioOffersFewerMsiVectors: MMC is capped to VFIO's count") {
   FakeVfioDevice dev;
   dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = 3;  // Rounds down to 2.

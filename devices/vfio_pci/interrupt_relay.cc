@@ -83,6 +83,12 @@ Result<void> InterruptRelay::Enable(Channel& channel, size_t count) {
                         *granted);
   channel.live = *granted;
   channel.requested = count;
+  // A parked signal of a vector that is not connected now is left from an
+  // earlier enable period (the guest lowered MME, or the host granted
+  // fewer): it is no pending message of this one.
+  for (size_t i = channel.live; i < channel.vectors.size(); ++i) {
+    if (channel.vectors[i].parked) (void)channel.vectors[i].parked->Consume();
+  }
   return {};
 }
 
@@ -221,10 +227,6 @@ void InterruptRelay::MsiEnabled(uint8_t vectors) noexcept {
 void InterruptRelay::MsiDisabled() noexcept {
   std::lock_guard lock(mutex_);
   Disable(msi_);
-  // What waited while masked is dropped with the pending bits.
-  for (Vector& v : msi_.vectors) {
-    if (v.parked) (void)v.parked->Consume();
-  }
   EnableIntx();
 }
 
@@ -236,7 +238,13 @@ void InterruptRelay::Disable(Channel& channel) noexcept {
   }
   channel.live = 0;
   channel.requested = 0;
-  for (Vector& v : channel.vectors) v.target = Target::kNone;
+  // What waited while masked is dropped with the enable: the guest's
+  // pending bits clear, and a signal from this enable period must not fire
+  // after a later one.
+  for (Vector& v : channel.vectors) {
+    v.target = Target::kNone;
+    if (v.parked) (void)v.parked->Consume();
+  }
 }
 
 void InterruptRelay::EnableIntx() noexcept {
@@ -288,17 +296,30 @@ bool InterruptRelay::msi_enabled() const {
   return msi_.live != 0;
 }
 
-uint32_t InterruptRelay::msi_parked_pending() const {
-  std::lock_guard lock(mutex_);
-  uint32_t pending = 0;
-  for (size_t i = 0; i < msi_.vectors.size() && i < 32; ++i) {
-    const Vector& v = msi_.vectors[i];
+uint64_t InterruptRelay::ParkedPending(const Channel& channel, size_t first, size_t count) const {
+  uint64_t pending = 0;
+  // Vectors at or above `live` have no host vector behind them: nothing
+  // signals their parked eventfds (Enable() drained them).
+  const size_t end = std::min({first + std::min(count, size_t{64}), channel.live,
+                               channel.vectors.size()});
+  for (size_t i = first; i < end; ++i) {
+    const Vector& v = channel.vectors[i];
     if (v.target != Target::kParked || !v.parked) continue;
     // A zero-timeout poll: readable means signalled, and nothing is consumed.
     pollfd p{.fd = v.parked->fd(), .events = POLLIN, .revents = 0};
-    if (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) pending |= 1u << i;
+    if (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0) pending |= uint64_t{1} << (i - first);
   }
   return pending;
+}
+
+uint32_t InterruptRelay::msi_parked_pending() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<uint32_t>(ParkedPending(msi_, 0, 32));
+}
+
+uint64_t InterruptRelay::msix_parked_pending(uint32_t first, uint32_t count) const {
+  std::lock_guard lock(mutex_);
+  return ParkedPending(msix_, first, count);
 }
 
 int InterruptRelay::trigger_of(uint16_t vector) const {

@@ -23,7 +23,10 @@
 //    unmasks it, the trigger is switched back first, then the parked
 //    eventfd is drained; if the device signalled it meanwhile, the vector
 //    fires once (the pending message the PCI spec delivers on unmask). MSI
-//    vectors that are enabled but not routable start parked.
+//    vectors that are enabled but not routable start parked. A parked
+//    signal reads as the vector's pending bit (MSI's Pending Bits, MSI-X's
+//    PBA) until then; disabling the index, or re-enabling it without the
+//    vector, drops it.
 //  - INTx: the machine's trigger eventfd (an irqfd with resample) and its
 //    resample eventfd (VFIO's unmask). VFIO allows one interrupt type at a
 //    time, so INTx is disabled while MSI or MSI-X is enabled and restored
@@ -102,6 +105,11 @@ class InterruptRelay final : public pci::MsiSink {
   // MSI vectors whose device interrupt waits in a parked eventfd (bit i:
   // vector i), for the guest's read of the Pending Bits. Does not consume.
   uint32_t msi_parked_pending() const;
+  // The same for MSI-X vectors [first, first + count) (bit i: vector
+  // first + i; count is at most 64, one PBA qword), for the guest's read
+  // of the Pending Bit Array (PCI 3.0 §6.8.2.10: a masked vector with a
+  // pending message has its bit set).
+  uint64_t msix_parked_pending(uint32_t first, uint32_t count) const;
   // Which fd VFIO signals for `vector` (tests): a VectorRoutes fd, a
   // parked fd, or -1.
   int trigger_of(uint16_t vector) const;
@@ -141,6 +149,7 @@ class InterruptRelay final : public pci::MsiSink {
   // Enables the index with as many of `count` vectors as the host allocates.
   Result<size_t> EnableVectors(Channel& channel, size_t count);
   Result<void> SetIntx(std::span<const int> trigger);
+  uint64_t ParkedPending(const Channel& channel, size_t first, size_t count) const;
   void Disable(Channel& channel) noexcept;
   int FdOf(const Channel& channel, uint16_t vector) const;
   void EnableIntx() noexcept;

@@ -146,8 +146,15 @@ void VfioPciFunction::ReadRun(Source source, uint32_t at, std::span<uint8_t> run
         }
       }
       return;
-    case Source::kMsi:
-      return msi_->Read(at - layout_.msi->offset, run, relay_.msi_parked_pending());
+    case Source::kMsi: {
+      // Polling the parked eventfds costs a syscall each: only for a read
+      // of the Pending Bits.
+      const uint32_t relative = at - layout_.msi->offset;
+      const uint32_t pending_at = msi_->pending_bits_offset();
+      const bool pending_read =
+          pending_at != 0 && relative < pending_at + 4 && relative + run.size() > pending_at;
+      return msi_->Read(relative, run, pending_read ? relay_.msi_parked_pending() : 0);
+    }
     case Source::kZero:
       std::fill(run.begin(), run.end(), 0);
       return;
@@ -333,8 +340,18 @@ void VfioPciFunction::ReadBar(int index, uint64_t offset, std::span<uint8_t> dat
   switch (FindMsixPart(index, offset, data.size(), &relative)) {
     case MsixPart::kTable:
       return msix_->ReadTable(relative, data);
-    case MsixPart::kPba:
-      return msix_->ReadPba(relative, data);
+    case MsixPart::kPba: {
+      // PCI 3.0 §6.8.2.10: a masked vector whose message waits has its
+      // Pending Bit set. Here it waits in the relay's parked eventfd, not
+      // in MsixVectors (whose own bits the VFIO path never sets). Polled
+      // only for an access the PBA accepts (aligned 4 or 8 bytes).
+      uint64_t parked = 0;
+      if ((data.size() == 4 || data.size() == 8) && relative % data.size() == 0) {
+        parked = relay_.msix_parked_pending(static_cast<uint32_t>(relative * 8),
+                                            static_cast<uint32_t>(data.size() * 8));
+      }
+      return msix_->ReadPba(relative, data, parked);
+    }
     case MsixPart::kStraddle:
       std::fill(data.begin(), data.end(), 0xff);
       LOG_WARN_RATELIMITED("{}: {}-byte BAR {} read at {:#x} straddles the MSI-X table or PBA",

@@ -131,6 +131,11 @@ TEST_CASE("INTx connects trigger and unmask; Shutdown disables it") {
   CHECK(dev.disables.at(VFIO_PCI_INTX_IRQ_INDEX) == 1);
 }
 
+void Signal(int fd) {
+  const uint64_t one = 1;
+  REQUIRE(::write(fd, &one, sizeof(one)) == sizeof(one));
+}
+
 TEST_CASE("HostGrantsOneOfEightMsi: MSI is enabled with 1 vector, not left to INTx") {
   FakeVfioDevice dev;
   dev.irqs_[VFIO_PCI_MSI_IRQ_INDEX].count = 8;  // MMC 3.
@@ -185,6 +190,46 @@ TEST_CASE("HostGrantsFewerMsix: MSI-X gets what the host has; the rest stay unco
   CHECK(relay.trigger_of(30) == -1);
   relay.UpdateRoute(19, kMessage);
   CHECK(relay.trigger_of(19) == routes.TriggerFd(19));
+}
+
+TEST_CASE("A parked MSI-X vector that was signalled reads as pending, unconsumed") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, FakeVfioDevice::kVectors);
+  relay.UpdateRoute(64, kMessage);
+  relay.UpdateRoute(64, std::nullopt);  // Masked: parked.
+  Signal(relay.trigger_of(64));
+  CHECK(relay.msix_parked_pending(64, 64) == 1);
+  CHECK(relay.msix_parked_pending(0, 64) == 0);
+  CHECK(relay.msix_parked_pending(64, 64) == 1);
+}
+
+TEST_CASE("MsixDisableDropsParkedSignals: nothing fires after a re-enable") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 4);
+  relay.UpdateRoute(1, kMessage);
+  relay.UpdateRoute(1, std::nullopt);
+  Signal(relay.trigger_of(1));
+  relay.MsixDisabled();
+  relay.MsixEnabled();
+  CHECK(relay.msix_parked_pending(0, 4) == 0);
+  relay.UpdateRoute(1, kMessage);
+  CHECK(routes.fired.empty());
+}
+
+TEST_CASE("MmeLowered: a parked signal of a vector no longer enabled is dropped") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 1, 4);
+  relay.MsiEnabled(4);
+  Signal(relay.msi_trigger_of(3));  // Parked: unrouted.
+  relay.MsiEnabled(2);
+  CHECK(relay.msi_parked_pending() == 0);
+  relay.MsiEnabled(4);
+  CHECK(relay.msi_parked_pending() == 0);
+  relay.msi_sink().UpdateRoute(3, kMessage);
+  CHECK(routes.fired.empty());
 }
 
 }  // namespace

@@ -154,6 +154,20 @@ TEST_CASE_METHOD(MsiFixture, "Shutdown disables MSI on the device") {
   CHECK_FALSE(fn->interrupts().msi_enabled());
 }
 
+TEST_CASE_METHOD(MsiFixture, "MmeLowered: a vector no longer enabled loses its parked signal") {
+  Program(0x4020);
+  Enable(2);
+  Mask(0b1000);
+  Signal(MsiFds()[3]);
+  CHECK(Read(kCap + PCI_MSI_PENDING_64) == 0b1000);
+  Enable(1);
+  CHECK(Read(kCap + PCI_MSI_PENDING_64) == 0);
+  Enable(2);
+  CHECK(Read(kCap + PCI_MSI_PENDING_64) == 0);
+  Mask(0);
+  CHECK(routes.fired.empty());
+}
+
 TEST_CASE("HostGrantsOneOfEightMsiVectors: MSI works on vector 0 with INTx disabled") {
   Fixture f;
   f.dev.Put16(kCap + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | (3 << 1));

@@ -33,6 +33,7 @@ int InterruptRelay::FdOf(const Channel& channel, uint16_t vector) const {
 }
 
 Result<void> InterruptRelay::Enable(Channel& channel, size_t count) {
+  if (shut_down_) return {};  // Sticky: see Shutdown().
   const Channel& other = &channel == &msix_ ? msi_ : msix_;
   if (other.live != 0) {
     return Error::Invalid("{} is enabled; VFIO takes one interrupt type at a time", other.name);
@@ -248,7 +249,7 @@ void InterruptRelay::Disable(Channel& channel) noexcept {
 }
 
 void InterruptRelay::EnableIntx() noexcept {
-  if (intx_trigger_ < 0 || intx_on_ || msix_.live != 0 || msi_.live != 0) return;
+  if (shut_down_ || intx_trigger_ < 0 || intx_on_ || msix_.live != 0 || msi_.live != 0) return;
   const int fds[] = {intx_trigger_};
   auto on = SetIntx(fds);
   if (!on.ok()) {
@@ -260,6 +261,7 @@ void InterruptRelay::EnableIntx() noexcept {
 
 Result<void> InterruptRelay::ConnectIntx(int trigger, int unmask) {
   std::lock_guard lock(mutex_);
+  if (shut_down_) return Error::Invalid("{}: interrupts are shut down", name_);
   intx_trigger_ = trigger;
   intx_unmask_ = unmask;
   if (msix_.live != 0 || msi_.live != 0) return {};  // Connected when they go.
@@ -279,6 +281,7 @@ Result<void> InterruptRelay::SetIntx(std::span<const int> trigger) {
 
 void InterruptRelay::Shutdown() noexcept {
   std::lock_guard lock(mutex_);
+  shut_down_ = true;
   Disable(msix_);
   Disable(msi_);
   if (intx_on_) (void)io_.DisableIrqs(VFIO_PCI_INTX_IRQ_INDEX);

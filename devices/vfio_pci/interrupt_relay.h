@@ -97,7 +97,11 @@ class InterruptRelay final : public pci::MsiSink {
   // of `unmask` (KVM's resample on EOI) unmasks it. The fds must stay open
   // until Shutdown().
   Result<void> ConnectIntx(int trigger, int unmask);
-  // Disables every interrupt on the device (teardown); idempotent.
+  // Disables every interrupt on the device (teardown); idempotent and
+  // sticky: nothing enables one again afterwards, so a vCPU that has not
+  // been joined yet cannot turn the device's interrupts back on by writing
+  // an enable or mask bit (the guest's write only reaches the emulated
+  // registers).
   void Shutdown() noexcept;
 
   bool msix_enabled() const;
@@ -164,6 +168,7 @@ class InterruptRelay final : public pci::MsiSink {
   int intx_trigger_ = -1;  // Guarded by mutex_.
   int intx_unmask_ = -1;   // Guarded by mutex_.
   bool intx_on_ = false;   // Guarded by mutex_.
+  bool shut_down_ = false;  // Guarded by mutex_.
 };
 
 }  // namespace mini_vmm::vfio_pci

@@ -89,7 +89,10 @@ class VfioPciFunction final : public pci::PciDevice,
   InterruptRelay& interrupts() { return relay_; }
   uint16_t msix_vectors() const { return layout_.msix ? layout_.msix->vectors : 0; }
   uint8_t msi_vectors() const { return layout_.msi ? layout_.msi->vectors : 0; }
-  // Disables the device's interrupts (teardown).
+  // Disables the device's interrupts (teardown). Sticky: a vCPU not yet
+  // joined may still write the enable or mask bits, which then only change
+  // the emulated registers (InterruptRelay::Shutdown), so the caller need
+  // not join the vCPUs first.
   void Shutdown() noexcept { relay_.Shutdown(); }
 
   // BAR accesses (from BarDevice): offset inside the BAR.

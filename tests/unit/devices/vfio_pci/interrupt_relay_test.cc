@@ -232,5 +232,19 @@ TEST_CASE("MmeLowered: a parked signal of a vector no longer enabled is dropped"
   CHECK(routes.fired.empty());
 }
 
+TEST_CASE("ShutdownIsSticky: nothing enables an interrupt on the device afterwards") {
+  FakeVfioDevice dev;
+  FakeVectorRoutes routes;
+  InterruptRelay relay("t", dev, routes, 4, 4);
+  relay.Shutdown();
+  relay.MsixEnabled();
+  relay.UpdateRoute(0, kMessage);
+  relay.MsiEnabled(1);
+  CHECK_FALSE(relay.ConnectIntx(7, 8).ok());
+  relay.MsixDisabled();
+  CHECK(dev.triggers.empty());
+  CHECK(dev.set_irqs_calls == 0);
+}
+
 }  // namespace
 }  // namespace mini_vmm::vfio_pci

@@ -27,7 +27,7 @@ void MsiVectors::UpdateRoute(uint16_t vector, std::optional<pci::MsiMessage> mes
   if (!connected.ok()) {
     // The vector stays undeliverable (no irqfd); the guest's driver times
     // out on it rather than the host failing.
-    LOG_WARN_RATELIMITED("{}: MSI-X vector {} gets no route: {}", name_, vector,
+    LOG_WARN_RATELIMITED("{}: MSI/MSI-X vector {} gets no route: {}", name_, vector,
                          connected.error().ToString());
   }
 }

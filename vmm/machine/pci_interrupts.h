@@ -1,8 +1,9 @@
 // How PCI functions interrupt the guest on this machine:
-//  - MsiVectors: a function's MSI-X vectors as KVM MSI routes, each with an
-//    irqfd. A route is created when the guest first programs a vector and
-//    updated when it reprograms it; a masked vector keeps its route (the
-//    function sets its pending bit instead of firing, pci/msix.h).
+//  - MsiVectors: a function's MSI or MSI-X vectors as KVM MSI routes, each
+//    with an irqfd. A route is created when the guest first programs a
+//    vector and updated when it reprograms it; a masked vector keeps its
+//    route (the function sets its pending bit instead of firing,
+//    pci/msix.h, pci/msi.h; a passed-through function's relay parks it).
 //  - IntxPins / IntxPin: the four level-triggered IOAPIC pins slots'
 //    INTA#-INTD# are swizzled onto (platform/layout.h). Functions share a
 //    pin, so its level is the OR of theirs: the pin is driven (KVM_IRQ_LINE)
@@ -10,10 +11,14 @@
 //    KVM's IOAPIC re-delivers a level interrupt that is still asserted at
 //    EOI, so nothing is lost between an ISR read and the next assert.
 //
-// Threading: MsiVectors is called by MsixVectors with its lock held (one
-// function's calls are serialized), from vCPU threads (table writes) and
-// device threads (Fire). IntxPin is called from both too; IntxPins' mutex
-// guards the levels.
+// Threading: MsiVectors is called by its function's MsixVectors or
+// MsiCapability with that object's lock held, or, for a passed-through
+// function, by the vfio_pci::InterruptRelay (under the capability's lock,
+// and for Fire() under the relay's own too), so one function's calls are
+// serialized; they come from vCPU threads (table and config writes) and
+// device threads (Fire). Its own mutex guards the vectors all the same.
+// IntxPin is called from both kinds of thread too; IntxPins' mutex guards
+// the levels.
 #pragma once
 
 #include <array>

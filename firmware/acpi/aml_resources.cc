@@ -89,7 +89,8 @@ ResourceTemplate& ResourceTemplate::WordBusNumber(uint16_t first, uint16_t last)
 }
 
 ResourceTemplate& ResourceTemplate::WordIo(uint16_t first, uint16_t last) {
-  VMM_CHECK(first <= last);
+  // _LEN is 16 bits: [0, 0xffff] has no length it can hold.
+  VMM_CHECK(first <= last && last - first < 0xffff);
   descriptors_.push_back(LargeTag(kWordAddressItem));
   AppendLe16(descriptors_, AddressSpaceLength(2));
   descriptors_.push_back(kAddressSpaceIo);

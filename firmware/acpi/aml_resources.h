@@ -48,7 +48,7 @@ class ResourceTemplate {
   ResourceTemplate& WordBusNumber(uint16_t first, uint16_t last);
   // The same descriptor for the I/O port range [first, last] a bridge
   // forwards: WordIO(ResourceProducer, MinFixed, MaxFixed, PosDecode,
-  // EntireRange, ...).
+  // EntireRange, ...). At most 0xffff ports: the length is 16 bits.
   ResourceTemplate& WordIo(uint16_t first, uint16_t last);
 
   // 6.4.3.5.2 / 6.4.3.5.1 DWord and QWord Address Space Descriptors for a

@@ -216,6 +216,17 @@ TEST_CASE("ValidateAcpiConfig: PciIoWindowPastPort0xffff") {
   CHECK(ValidationError(config) == "the PCI I/O window 0xf000+0x2000 runs past port 0xffff");
 }
 
+TEST_CASE("ValidateAcpiConfig: PciIoWindowOf64KiB") {
+  AcpiConfig config = WithPci();
+  config.pci->io_base = 0;
+  config.pci->io_size = 0x10000;
+  CHECK(ValidationError(config) ==
+        "the PCI I/O window 0x0+0x10000 is longer than the 0xffff ports _CRS can describe");
+  config.pci->io_base = 1;
+  config.pci->io_size = 0xffff;  // The longest a Word descriptor holds.
+  CHECK(ValidateAcpiConfig(config).ok());
+}
+
 TEST_CASE("ValidateAcpiConfig: Pci64BitWindowWraps") {
   AcpiConfig config = WithPci();
   config.pci->mmio64_base = ~0ull - 0xfff;

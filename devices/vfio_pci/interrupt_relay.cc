@@ -77,8 +77,9 @@ Result<void> InterruptRelay::Enable(Channel& channel, size_t count) {
     //    own PBA, which the guest does not see.
     // A driver waiting on such a vector times out; this says why, once per
     // enable.
-    LOG_WARN_RATELIMITED("{}: {} has {} of the {} vectors the guest enabled; vectors {}-{} never fire",
-                         name_, channel.name, *granted, wanted, *granted, wanted - 1);
+    LOG_WARN_RATELIMITED(
+        "{}: {} has {} of the {} vectors the guest enabled; vectors {}-{} never fire", name_,
+        channel.name, *granted, wanted, *granted, wanted - 1);
   }
   LOG_DEBUG_RATELIMITED("{}: {} enabled on the device with {} vectors", name_, channel.name,
                         *granted);
@@ -108,8 +109,8 @@ Result<size_t> InterruptRelay::EnableVectors(Channel& channel, size_t count) {
     for (size_t i = 0; i < fds.size(); ++i) fds[i] = FdOf(channel, static_cast<uint16_t>(i));
     const vfio::IrqsSet set = TRY(io_.SetIrqTriggers(channel.index, 0, fds));
     if (set.only_available == 0) return count;
-    const size_t available = msi ? std::bit_floor(size_t{set.only_available})
-                                 : size_t{set.only_available};
+    const size_t available =
+        msi ? std::bit_floor(size_t{set.only_available}) : size_t{set.only_available};
     if (available >= count) {
       return Error::Invalid("enabling {} {} vectors failed though {} are available", count,
                             channel.name, set.only_available);
@@ -303,8 +304,8 @@ uint64_t InterruptRelay::ParkedPending(const Channel& channel, size_t first, siz
   uint64_t pending = 0;
   // Vectors at or above `live` have no host vector behind them: nothing
   // signals their parked eventfds (Enable() drained them).
-  const size_t end = std::min({first + std::min(count, size_t{64}), channel.live,
-                               channel.vectors.size()});
+  const size_t end =
+      std::min({first + std::min(count, size_t{64}), channel.live, channel.vectors.size()});
   for (size_t i = first; i < end; ++i) {
     const Vector& v = channel.vectors[i];
     if (v.target != Target::kParked || !v.parked) continue;

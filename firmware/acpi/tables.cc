@@ -116,8 +116,9 @@ Result<void> ValidatePciHostBridge(const PciHostBridge& pci) {
   // _CRS describes the window with a Word Address Space Descriptor, whose
   // 16-bit _LEN cannot say 0x10000 (it would read as 0).
   if (pci.io_size > 0xffff) {
-    return Error::Invalid("the PCI I/O window {:#x}+{:#x} is longer than the 0xffff ports _CRS can describe",
-                          pci.io_base, pci.io_size);
+    return Error::Invalid(
+        "the PCI I/O window {:#x}+{:#x} is longer than the 0xffff ports _CRS can describe",
+        pci.io_base, pci.io_size);
   }
   if (pci.slots == 0 || pci.slots > 32) {
     return Error::Invalid("a PCI bus has 1 to 32 slots, got {}", pci.slots);

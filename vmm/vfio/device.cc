@@ -169,9 +169,9 @@ Result<IrqsSet> Device::SetIrqs(uint32_t index, uint32_t flags, uint32_t start,
   if (!fds.empty()) std::memcpy(buffer.data() + sizeof(set), fds.data(), fds.size_bytes());
   const int rc = ::ioctl(fd_.get(), VFIO_DEVICE_SET_IRQS, buffer.data());
   const int saved_errno = errno;
-  return InterpretSetIrqs(rc, saved_errno,
-                          Format("{}: VFIO_DEVICE_SET_IRQS on index {} ({} from {})", name_, index,
-                                 fds.size(), start));
+  return InterpretSetIrqs(
+      rc, saved_errno,
+      Format("{}: VFIO_DEVICE_SET_IRQS on index {} ({} from {})", name_, index, fds.size(), start));
 }
 
 Result<void> Device::SetIrqsNoAlloc(uint32_t index, uint32_t flags, std::span<const int> fds) {

@@ -76,7 +76,8 @@ class DeviceIo {
   // [start, start + fds.size()) of `index` signal those fds (-1: none).
   // The first call on an index enables it with that many vectors, or sets
   // nothing if the host cannot allocate them all (see IrqsSet).
-  virtual Result<IrqsSet> SetIrqTriggers(uint32_t index, uint32_t start, std::span<const int> fds) = 0;
+  virtual Result<IrqsSet> SetIrqTriggers(uint32_t index, uint32_t start,
+                                         std::span<const int> fds) = 0;
   // ACTION_UNMASK with an eventfd: signalling `fd` unmasks vector 0 of
   // `index` (INTx after the guest's EOI).
   virtual Result<void> SetIrqUnmask(uint32_t index, int fd) = 0;

@@ -182,7 +182,8 @@ TEST_CASE("HostGrantsFewerMsix: MSI-X gets what the host has; the rest stay unco
   FakeVectorRoutes routes;
   InterruptRelay relay("t", dev, routes, FakeVfioDevice::kVectors);
   relay.MsixEnabled();
-  CHECK(dev.enables.at(VFIO_PCI_MSIX_IRQ_INDEX) == std::vector<size_t>{FakeVfioDevice::kVectors, 20});
+  CHECK(dev.enables.at(VFIO_PCI_MSIX_IRQ_INDEX) ==
+        std::vector<size_t>{FakeVfioDevice::kVectors, 20});
   REQUIRE(dev.triggers.at(VFIO_PCI_MSIX_IRQ_INDEX).size() == 20);
   const int calls = dev.set_irqs_calls;
   relay.UpdateRoute(30, kMessage);

@@ -33,7 +33,8 @@ struct MsixFixture : Fixture {
   }
 };
 
-TEST_CASE_METHOD(MsixFixture, "A masked vector's parked interrupt shows in the PBA until unmasked") {
+TEST_CASE_METHOD(MsixFixture,
+                 "A masked vector's parked interrupt shows in the PBA until unmasked") {
   EnableMsix();
   Program(3, 0x4023);
   Mask(3, true);

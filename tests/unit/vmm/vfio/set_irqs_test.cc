@@ -2,8 +2,8 @@
 // kernel returns a positive count when it could not allocate every MSI or
 // MSI-X vector asked for (vfio_msi_enable()), which is neither success nor
 // an errno.
-#include <cerrno>
 #include <catch2/catch.hpp>
+#include <cerrno>
 
 #include "vmm/vfio/device.h"
 

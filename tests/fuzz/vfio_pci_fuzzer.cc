@@ -8,14 +8,17 @@
 // lists, MSI capabilities, MSI-X tables, BARs and extended capability
 // chains; a header it refuses ends the run. The rest is a program: each
 // instruction is an opcode byte and operands (little-endian, zero once the
-// input runs out); see enum Op. Invariants:
+// input runs out); see enum Op. kHostVectors makes the "host" allocate
+// fewer MSI or MSI-X vectors than asked from the next enable on, so the
+// relay's retry paths run. Invariants:
 //   - the guest's extended capability chain (read through ReadConfig) ends
 //     within 960 steps and shows no hidden capability;
 //   - no write ever reaches the device's BAR registers, its ROM BAR, its
 //     MSI capability (emulated) or a hidden capability, an extended
 //     capability header, a hidden extended capability, or the MSI-X table
 //     or PBA inside BAR 0;
-//   - every read fills its buffer;
+//   - every read fills its buffer (read twice over different fill bytes,
+//     the results agree);
 //   - at most one interrupt type is enabled on the device; each MSI-X or
 //     MSI vector VFIO signals is -1, the vector's KVM route fd, or a
 //     parked fd, never another vector's route;
@@ -41,16 +44,17 @@ using testing::FakeVectorRoutes;
 using testing::FakeVfioDevice;
 
 enum Op : uint8_t {
-  kConfigRead,   // offset (u16 % 0x1000), width 1/2/4.
-  kConfigWrite,  // offset, width, value (u32).
-  kBarRead,      // offset (u16 % BAR size), width 1-8.
-  kBarWrite,     // offset, width, value (u64).
-  kMsixEntry,    // vector (u8), dword (u8 % 4), value: a write to the table.
-  kMsixControl,  // Message Control value (u16).
-  kDeviceIrq,    // vector: the device signals whatever VFIO points it at.
-  kShutdown,     // Disable everything (teardown).
-  kMsiWrite,     // offset (u8 % 24 from the MSI capability), width, value (u32).
-  kMsiDeviceIrq, // vector: the device signals whatever VFIO's MSI index points at.
+  kConfigRead,    // offset (u16 % 0x1000), width 1/2/4.
+  kConfigWrite,   // offset, width, value (u32).
+  kBarRead,       // offset (u16 % BAR size), width 1-8.
+  kBarWrite,      // offset, width, value (u64).
+  kMsixEntry,     // vector (u8), dword (u8 % 4), value: a write to the table.
+  kMsixControl,   // Message Control value (u16).
+  kDeviceIrq,     // vector: the device signals whatever VFIO points it at.
+  kShutdown,      // Disable everything (teardown).
+  kMsiWrite,      // offset (u8 % 24 from the MSI capability), width, value (u32).
+  kMsiDeviceIrq,  // vector: the device signals whatever VFIO's MSI index points at.
+  kHostVectors,   // index (u8 % 2: MSI, MSI-X), count (u8; 0: no limit): vectors the host has.
   kNumOps,
 };
 
@@ -153,6 +157,18 @@ void CheckTriggers(FakeVfioDevice& dev, const FakeVectorRoutes& routes,
   CheckVectors(dev, routes, VFIO_PCI_MSI_IRQ_INDEX, fn.msi_vectors());
 }
 
+// Reads twice, over two fill patterns: a byte the read left alone differs.
+template <typename Read>
+void CheckFills(size_t width, Read read) {
+  uint8_t a[8];
+  uint8_t b[8];
+  std::fill(a, a + 8, 0x5a);
+  std::fill(b, b + 8, 0xa5);
+  read(std::span(a, width));
+  read(std::span(b, width));
+  VMM_CHECK(std::equal(a, a + width, b));
+}
+
 void Step(fuzz::FuzzInput& in, FakeVfioDevice& dev, vfio_pci::VfioPciFunction& fn) {
   const uint64_t bar_size = dev.regions_[VFIO_PCI_BAR0_REGION_INDEX].size;
   uint8_t buf[8];
@@ -160,9 +176,8 @@ void Step(fuzz::FuzzInput& in, FakeVfioDevice& dev, vfio_pci::VfioPciFunction& f
     case kConfigRead: {
       const uint32_t offset = in.U16() % pci::kConfigSpaceSize;
       const size_t width = size_t{1} << (in.U8() % 3);
-      std::fill(buf, buf + 8, 0x5a);
-      fn.ReadConfig(offset,
-                    std::span(buf, std::min<size_t>(width, pci::kConfigSpaceSize - offset)));
+      CheckFills(std::min<size_t>(width, pci::kConfigSpaceSize - offset),
+                 [&fn, offset](std::span<uint8_t> data) { fn.ReadConfig(offset, data); });
       break;
     }
     case kConfigWrite: {
@@ -176,7 +191,7 @@ void Step(fuzz::FuzzInput& in, FakeVfioDevice& dev, vfio_pci::VfioPciFunction& f
     case kBarRead: {
       const uint64_t offset = in.U16() % std::max<uint64_t>(bar_size, 1);
       const size_t width = 1 + in.U8() % 8;
-      fn.ReadBar(0, offset, std::span(buf, width));
+      CheckFills(width, [&fn, offset](std::span<uint8_t> data) { fn.ReadBar(0, offset, data); });
       break;
     }
     case kBarWrite: {
@@ -226,6 +241,16 @@ void Step(fuzz::FuzzInput& in, FakeVfioDevice& dev, vfio_pci::VfioPciFunction& f
       if (it == dev.triggers.end() || v >= it->second.size() || it->second[v] < 0) break;
       const uint64_t one = 1;
       VMM_CHECK(::write(it->second[v], &one, sizeof(one)) == sizeof(one));
+      break;
+    }
+    case kHostVectors: {
+      const uint32_t index = in.U8() % 2 == 0 ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX;
+      const uint8_t count = in.U8();
+      if (count == 0) {
+        dev.host_vectors.erase(index);
+      } else {
+        dev.host_vectors[index] = count;
+      }
       break;
     }
     case kNumOps:

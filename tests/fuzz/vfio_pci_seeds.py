@@ -13,7 +13,7 @@ import struct
 from seed_corpus import write_corpus
 
 (CONFIG_READ, CONFIG_WRITE, BAR_READ, BAR_WRITE, MSIX_ENTRY, MSIX_CONTROL, DEVICE_IRQ, SHUTDOWN,
- MSI_WRITE, MSI_DEVICE_IRQ) = range(10)
+ MSI_WRITE, MSI_DEVICE_IRQ, HOST_VECTORS) = range(11)
 WIDTH = {1: 0, 2: 1, 4: 2}
 MSIX_CAP, MSI_CAP, PM_CAP = 0x40, 0x50, 0x68
 TABLE, PBA = 0x2000, 0x3000
@@ -48,6 +48,7 @@ def msi_irq(vector): return struct.pack('<BB', MSI_DEVICE_IRQ, vector)
 def msi_program(data):
     return msi(4, 0xfee00000) + msi(8, 0) + msi(12, data, 2)
 def msi_enable(mme_log2): return msi(2, 1 | mme_log2 << 4, 2)
+def host_vectors(msix, count): return struct.pack('<BBB', HOST_VECTORS, int(msix), count)
 
 
 def program(vector, data, masked=0):
@@ -85,12 +86,25 @@ VFIO_PCI = {
                            msi_irq(0) + msi(2, 0, 2) + msi(16, 0) + msi_enable(0),
     'msi_no_vfio_vectors': header(msi_vectors=33) + msi_enable(0) + cfg_read(MSI_CAP, 4),
     'msi_few_vfio_vectors': header(msi_vectors=3) + msi_program(0x4020) + msi_enable(2),
+    'msi_host_short': header(msi_vectors=4) + host_vectors(False, 1) + msi_program(0x4020) +
+                      msi_enable(2) + msi(16, 2) + msi_irq(0) + cfg_read(MSI_CAP + 20, 4) +
+                      msi_enable(1) + msi_irq(0),
+    'msi_mme_lowered_pending': header() + msi_program(0x4020) + msi_enable(2) + msi(16, 8) +
+                               msi_irq(3) + cfg_read(MSI_CAP + 20, 4) + msi_enable(1) +
+                               msi_enable(2) + msi(16, 0),
     'msi_past_header': header([(PM_CAP + 1, 0xf0), (0xf0, 5), (0xf2, 0x80), (0xf3, 1),
                                (MSI_CAP, 9)]),
     'msi_shutdown': header() + msi_program(1) + msi_enable(0) + struct.pack('<B', SHUTDOWN),
     'msix_route': header() + control(0x8000) + program(0, 0x4021) + bar_read(TABLE + 8, 4),
     'msix_mask_park_unmask': header() + control(0x8000) + program(0, 0x4021) + entry(0, 3, 1) +
                              irq(0) + entry(0, 3, 0) + irq(0),
+    'msix_host_short': header() + host_vectors(True, 3) + control(0x8000) + program(2, 0x4022) +
+                       program(5, 0x4025) + irq(2) + control(0) + host_vectors(True, 0) +
+                       control(0x8000) + program(5, 0x4025),
+    'msix_pba_parked': header() + control(0x8000) + program(3, 0x4023) + entry(3, 3, 1) + irq(3) +
+                       bar_read(PBA, 8) + bar_read(PBA, 4) + entry(3, 3, 0) + bar_read(PBA, 8),
+    'msix_disable_drops_parked': header() + control(0x8000) + program(2, 0x4022) + entry(2, 3, 1) +
+                                 irq(2) + control(0) + control(0x8000) + entry(2, 3, 0),
     'msix_disable_intx_back': header() + control(0x8000) + program(1, 0x4022) + control(0),
     'pba_and_straddle': header() + bar_write(PBA, b'\xff' * 8) + bar_read(PBA, 8) +
                         bar_write(TABLE - 4, b'\x01' * 8) + bar_read(TABLE - 4, 8),

@@ -78,8 +78,8 @@ Result<void> InterruptRelay::Enable(Channel& channel, size_t count) {
     // A driver waiting on such a vector times out; this says why, once per
     // enable.
     LOG_WARN_RATELIMITED(
-        "{}: {} has {} of the {} vectors the guest enabled; vectors {}-{} never fire", name_,
-        channel.name, *granted, wanted, *granted, wanted - 1);
+        "{}: {} has {} of the {} vectors the guest enabled; vector {} and up never fire", name_,
+        channel.name, *granted, wanted, *granted);
   }
   LOG_DEBUG_RATELIMITED("{}: {} enabled on the device with {} vectors", name_, channel.name,
                         *granted);

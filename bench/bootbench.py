@@ -28,6 +28,12 @@ marker; after the marker (not timed) the guest prints which driver each
 virtio device is bound to, and a run whose disk and NIC are not bound to
 virtio_blk and virtio_net fails. --guest-dmesg prints the guest's dmesg
 lines about virtio, vda, eth0 and PCI from each VMM's first run.
+--dmesg-dir DIR writes every run's whole guest dmesg, with the kernel's
+timestamps, to DIR/<vmm>-run<N>.txt (sent gzipped and base64-encoded over
+the console after the marker, so it costs no timed serial output), for
+comparing the guests' boot timelines (bench/dmesgdiff.py). --append TEXT
+adds TEXT to every VMM's kernel command line alike, for diagnosis (e.g.
+initcall_debug, whose per-initcall durations dmesgdiff.py compares).
 RSS outside guest RAM is read from /proc/PID/smaps at the marker: VmRSS
 minus the resident part of the guest-RAM mapping(s), whose huge-page share
 is reported too.
@@ -35,6 +41,7 @@ is reported too.
 
 import argparse
 import base64
+import gzip
 import json
 import os
 import re
@@ -84,6 +91,13 @@ echo "bench-boot: done"
 DMESG_SCRIPT = r"""
 dmesg | grep -iE 'virtio|vda|eth0|pci' | sed 's/^/bench-boot: dmesg /'
 """
+# --dmesg-dir: the whole ring buffer, after the marker.
+FULL_DMESG_SCRIPT = r"""
+echo "bench-boot: dmesg-begin"
+dmesg | gzip -9 | base64
+echo "bench-boot: dmesg-end"
+"""
+FULL_DMESG_RE = re.compile(rb"bench-boot: dmesg-begin\r?\n(.*?)bench-boot: dmesg-end", re.S)
 BOUND_RE = re.compile(rb"bench-boot: bound (\S+) device (\S+) driver (\S+)")
 # virtio device IDs (virtio 1.2 section 5): 1 network card, 2 block device.
 EXPECTED_DRIVERS = {"0x0001": "virtio_net", "0x0002": "virtio_blk"}
@@ -183,10 +197,13 @@ def delete_tap():
 
 
 def cmdline(args):
-    if not args.devices:
-        return CMDLINE
-    script = (DMESG_SCRIPT if args.guest_dmesg else "") + CHECK_SCRIPT
-    return CMDLINE + " mvm_cmd64=" + base64.b64encode(script.encode()).decode()
+    base = CMDLINE + (" " + args.append if args.append else "")
+    script = FULL_DMESG_SCRIPT if args.dmesg_dir else ""
+    if args.devices:
+        script += (DMESG_SCRIPT if args.guest_dmesg else "") + CHECK_SCRIPT
+    if not script:
+        return base
+    return base + " mvm_cmd64=" + base64.b64encode(script.encode()).decode()
 
 
 def device_argv(vmm, args):
@@ -237,7 +254,20 @@ def check_devices(vmm, out, first, args):
     return bound
 
 
-def run_one(vmm, args, first):
+def save_dmesg(vmm, out, run, args):
+    """After the marker: wait for the guest's whole dmesg and write it to
+    args.dmesg_dir/<vmm>-run<run>.txt."""
+    wait_for(lambda: FULL_DMESG_RE.search(out.text(out.proc.stdout)), out,
+             time.monotonic() + 60)
+    found = FULL_DMESG_RE.search(out.text(out.proc.stdout))
+    if not found:
+        raise RuntimeError("%s: no dmesg from the guest" % vmm)
+    text = gzip.decompress(base64.b64decode(found.group(1).replace(b"\r", b"")))
+    with open(os.path.join(args.dmesg_dir, "%s-run%d.txt" % (vmm, run)), "wb") as f:
+        f.write(text)
+
+
+def run_one(vmm, args, first, run=1):
     with tempfile.TemporaryDirectory() as tmp:
         marker = os.path.join(tmp, "marker")
         if args.devices:
@@ -264,6 +294,8 @@ def run_one(vmm, args, first):
                      time.monotonic() + 10)
             found = UPTIME_RE.search(out.text(proc.stdout))
             uptime = float(found.group(1)) if found else None
+            if args.dmesg_dir:
+                save_dmesg(vmm, out, run, args)
             if args.devices:
                 check_devices(vmm, out, first, args)
         finally:
@@ -301,10 +333,14 @@ def main():
                         " mini-vmm-pci and qemu-rtc-pcie")
     parser.add_argument("--guest-dmesg", action="store_true",
                         help="with --devices: print the guest's dmesg about its devices")
+    parser.add_argument("--dmesg-dir", help="write each run's whole guest dmesg here")
+    parser.add_argument("--append", help="add to every VMM's kernel command line (diagnosis)")
     parser.add_argument("--command", help="printed as the reproducer")
     args = parser.parse_args()
     if args.guest_dmesg and not args.devices:
         parser.error("--guest-dmesg needs --devices")
+    if args.dmesg_dir:
+        os.makedirs(args.dmesg_dir, exist_ok=True)
     if args.devices:
         if os.geteuid() != 0:
             parser.error("--devices must run as root (it creates a tap)")
@@ -348,7 +384,7 @@ def run_all(names, results, args):
         # Rotate which goes first, so none always gets the fresher L1.
         order = names[i % len(names):] + names[:i % len(names)]
         for vmm in order:
-            r = run_one(vmm, args, first=(i == 0))
+            r = run_one(vmm, args, first=(i == 0), run=i + 1)
             results[vmm].append(r)
             print("run %d %-13s boot-to-marker %6.2f s (guest uptime %s s)  outside guest RAM:"
                   " RSS %6.0f KiB, private %6.0f KiB; guest RAM %4.0f MiB, %3.0f%% on huge pages"

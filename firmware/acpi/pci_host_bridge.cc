@@ -44,8 +44,7 @@ aml::Bytes Windows(const PciHostBridge& bridge) {
   // Without an I/O window in _CRS, Linux refuses to claim (or assign) any
   // I/O BAR below the bridge.
   if (bridge.io_size != 0) {
-    VMM_CHECK(bridge.io_base <= 0xffff && bridge.io_size <= 0x10000 - bridge.io_base &&
-              bridge.io_size <= 0xffff);
+    VMM_CHECK(bridge.io_base <= 0xffff && bridge.io_size <= 0x10000 - bridge.io_base);
     crs.WordIo(static_cast<uint16_t>(bridge.io_base),
                static_cast<uint16_t>(bridge.io_base + bridge.io_size - 1));
   }

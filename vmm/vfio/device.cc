@@ -168,6 +168,9 @@ Result<IrqsSet> Device::SetIrqs(uint32_t index, uint32_t flags, uint32_t start,
   std::memcpy(buffer.data(), &set, sizeof(set));
   if (!fds.empty()) std::memcpy(buffer.data() + sizeof(set), fds.data(), fds.size_bytes());
   const int rc = ::ioctl(fd_.get(), VFIO_DEVICE_SET_IRQS, buffer.data());
+  // The message is built only for a failure: a guest's mask and unmask
+  // writes come through here one ioctl each.
+  if (rc >= 0) return InterpretSetIrqs(rc, 0, {});
   const int saved_errno = errno;
   return InterpretSetIrqs(
       rc, saved_errno,

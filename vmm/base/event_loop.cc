@@ -14,10 +14,10 @@ Result<EventLoop> EventLoop::Create() {
   return EventLoop(std::move(epoll));
 }
 
-Result<void> EventLoop::Add(int fd, Callback callback) {
+Result<void> EventLoop::Add(int fd, Callback callback, Trigger trigger) {
   auto watch = std::make_unique<Watch>(Watch{fd, std::move(callback)});
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = EPOLLIN | (trigger == Trigger::kEdge ? EPOLLET : 0u);
   ev.data.ptr = watch.get();
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return Error::Errno(errno, "cannot watch file descriptor {}", fd);

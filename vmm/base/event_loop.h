@@ -19,13 +19,24 @@ namespace mini_vmm {
 class EventLoop {
  public:
   using Callback = std::function<void()>;
+  // kLevel: the callback runs while `fd` is readable, so it must drain it.
+  // kEdge: once per wake-up of `fd` since the last dispatch (EPOLLET), for
+  // an eventfd that only says "look again" and that nobody else reads: the
+  // callback need not read the count (one read(2) less per doorbell), which
+  // just grows; 2^64 - 2 signals would be needed before a write blocked,
+  // and KVM's ioeventfds saturate rather than block. The callback must do
+  // all the work the signal stands for (or signal the fd again), since no
+  // further event comes without a new signal. A count already pending when
+  // the fd is added is reported once.
+  enum class Trigger { kLevel, kEdge };
 
   static Result<EventLoop> Create();
   EventLoop(EventLoop&&) noexcept = default;
   EventLoop& operator=(EventLoop&&) noexcept = default;
 
-  // Calls `callback` from Run() whenever `fd` is readable (or hung up).
-  Result<void> Add(int fd, Callback callback);
+  // Calls `callback` from Run() whenever `fd` is readable (or hung up), or
+  // once per wake-up with Trigger::kEdge (above).
+  Result<void> Add(int fd, Callback callback, Trigger trigger = Trigger::kLevel);
   // Stops watching `fd` (e.g. stdin at EOF). Safe from inside a callback,
   // also the callback of `fd` itself: no event of `fd` is dispatched after.
   void Remove(int fd) noexcept;

@@ -38,8 +38,10 @@ NetWorker::NetWorker(Session session, NetCounters& counters, EventLoop loop, Eve
       rx_attached_(session_.rx_enabled) {}
 
 Result<void> NetWorker::Watch() {
-  TRY(loop_.Add(session_.tx_kick.fd(), [this] { OnTxKick(); }));
-  TRY(loop_.Add(session_.rx_kick.fd(), [this] { OnRxKick(); }));
+  // Edge-triggered kicks (event_loop.h): each handler does all a kick asks
+  // for, or signals itself to come back, so no read(2) per doorbell.
+  TRY(loop_.Add(session_.tx_kick.fd(), [this] { OnTxKick(); }, EventLoop::Trigger::kEdge));
+  TRY(loop_.Add(session_.rx_kick.fd(), [this] { OnRxKick(); }, EventLoop::Trigger::kEdge));
   TRY(loop_.Add(wake_.fd(), [this] { OnWake(); }));
   TRY(loop_.Add(stop_.fd(), [this] { loop_.Quit(); }));
   if (session_.control) TRY(loop_.Add(session_.control->kick.fd(), [this] { OnControlKick(); }));
@@ -85,17 +87,13 @@ void NetWorker::Run() noexcept {
 }
 
 void NetWorker::OnTxKick() {
-  session_.tx_kick.Consume();
   // Budget spent: signal ourselves so the loop comes back after the other
   // events had their turn (the kick's notifications stay off meanwhile).
   if (pair_.ProcessTx(kBudget)) session_.tx_kick.Signal();
   if (pair_.faulted()) NeedsReset();
 }
 
-void NetWorker::OnRxKick() {
-  session_.rx_kick.Consume();
-  ServeRx();
-}
+void NetWorker::OnRxKick() { ServeRx(); }
 
 void NetWorker::ServeRx() {
   if (!rx_attached_ || pair_.faulted()) return;

@@ -35,6 +35,63 @@ TEST_CASE_METHOD(LoopTest, "Run calls the callback of each readable fd") {
   CHECK(calls == std::vector<char>{'a'});
 }
 
+TEST_CASE_METHOD(LoopTest, "An edge-triggered fd runs its callback once per signal, unread") {
+  // a's callback never reads it. Signalled twice before Run: one call. The
+  // first call signals a again (as a worker that spent its budget does):
+  // one more call. A level-triggered a would be called forever.
+  REQUIRE(loop.Add(
+                  a.fd(),
+                  [this] {
+                    calls.push_back('a');
+                    if (calls.size() == 1) {
+                      a.Signal();
+                    } else {
+                      b.Signal();
+                    }
+                  },
+                  EventLoop::Trigger::kEdge)
+              .ok());
+  // b (level-triggered) ends the run two dispatches later: a level-triggered
+  // a would still be readable then and be called a third time.
+  REQUIRE(loop.Add(b.fd(),
+                   [this] {
+                     b.Consume();
+                     calls.push_back('b');
+                     stop.Signal();
+                   })
+              .ok());
+  a.Signal();
+  a.Signal();
+
+  REQUIRE(loop.Run().ok());
+
+  CHECK(calls == std::vector<char>{'a', 'a', 'b'});
+  CHECK(a.Consume() == 3);  // The count was never read.
+}
+
+TEST_CASE_METHOD(LoopTest, "A count pending when an edge-triggered fd is added is reported once") {
+  a.Signal();
+  REQUIRE(loop.Add(
+                  a.fd(),
+                  [this] {
+                    calls.push_back('a');
+                    b.Signal();
+                  },
+                  EventLoop::Trigger::kEdge)
+              .ok());
+  REQUIRE(loop.Add(b.fd(),
+                   [this] {
+                     b.Consume();
+                     calls.push_back('b');
+                     stop.Signal();
+                   })
+              .ok());
+
+  REQUIRE(loop.Run().ok());
+
+  CHECK(calls == std::vector<char>{'a', 'b'});
+}
+
 TEST_CASE_METHOD(LoopTest, "Adding an fd twice fails") {
   REQUIRE(loop.Add(a.fd(), [] {}).ok());
 

@@ -65,7 +65,10 @@ class DiskBackend {
   virtual ~DiskBackend() = default;
 
   virtual std::string_view name() const = 0;
-  // Readable when Reap() has something to return.
+  // An eventfd, signalled whenever requests finish: Reap() then has
+  // something to return. The I/O thread watches it edge-triggered and never
+  // reads the count (a syscall less per completion), so Reap() takes every
+  // finished request, and a signal may find nothing left.
   virtual int completion_fd() const = 0;
   // Starts `request` under `tag` (< the max_in_flight it was created with,
   // and not already in flight). Never fails: a request that cannot be

@@ -213,7 +213,9 @@ bool UringBackend::ReapRing(std::vector<DiskCompletion>& out) {
 }
 
 void UringBackend::Reap(std::vector<DiskCompletion>& out) noexcept {
-  event_.Consume();
+  // The eventfd is not read (disk_backend.h). io_uring signals it for every
+  // batch of CQEs it posts after the last one it signalled, so a CQE that
+  // lands after ReapRing's last peek brings a new signal.
   out.insert(out.end(), immediate_.begin(), immediate_.end());
   immediate_.clear();
   if (ReapRing(out)) SubmitBatch();

@@ -96,6 +96,15 @@ inline bool WaitReadable(int fd, int timeout_ms = 5000) {
   return ::poll(&p, 1, timeout_ms) == 1;
 }
 
+// Waits for a backend's completion eventfd to be signalled and takes the
+// count, as the I/O thread's edge-triggered watch does (disk_backend.h:
+// Reap() leaves the count alone); false after `timeout_ms`.
+inline bool WaitCompletionSignal(int fd, int timeout_ms = 5000) {
+  if (!WaitReadable(fd, timeout_ms)) return false;
+  uint64_t count = 0;
+  return ::read(fd, &count, sizeof(count)) == sizeof(count) && count > 0;
+}
+
 // A backend whose requests stay in flight until the test completes them,
 // for the in-flight bound and reset-with-I/O tests.
 class ManualBackend final : public DiskBackend {

@@ -23,7 +23,7 @@ namespace {
 using testing::Bytes;
 using testing::RecordingIo;
 using testing::TempDisk;
-using testing::WaitReadable;
+using testing::WaitCompletionSignal;
 using Log = std::vector<std::string>;
 
 constexpr uint64_t kDiskBytes = 64 * 1024;
@@ -50,7 +50,7 @@ class DurabilityTest {
     backend.SubmitBatch();
     std::vector<DiskCompletion> done;
     while (done.empty()) {
-      REQUIRE(WaitReadable(backend.completion_fd()));
+      REQUIRE(WaitCompletionSignal(backend.completion_fd()));
       backend.Reap(done);
     }
     io_.Mark("complete");

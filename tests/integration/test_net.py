@@ -42,6 +42,19 @@ def setUpModule():
         raise AssertionError("no /dev/net/tun: the L1 kernel needs the tun module")
 
 
+_payload = None
+
+
+def payload():
+    """FILE_BYTES of random data and its SHA-256, made once per module:
+    generating and hashing 64 MiB in the emulated L1 takes seconds."""
+    global _payload
+    if _payload is None:
+        data = os.urandom(FILE_BYTES)
+        _payload = (data, hashlib.sha256(data).hexdigest())
+    return _payload
+
+
 def sh(*args):
     subprocess.run(args, check=True, capture_output=True)
 
@@ -93,7 +106,7 @@ class Server(threading.Thread):
 def host_pings_guest(conn):
     """The guest says it is up; answer with the host's ping result."""
     conn.recv(64)
-    ping = subprocess.run(["busybox", "ping", "-c", "3", "-W", "5", GUEST_IP],
+    ping = subprocess.run(["busybox", "ping", "-c", "3", "-A", "-W", "5", GUEST_IP],
                           capture_output=True, timeout=120)
     conn.sendall(b"host-ping=%d\n" % ping.returncode)
     return ping.returncode
@@ -122,7 +135,7 @@ def receive_file(conn):
 
 GUEST_UP = f"""
 ip link set eth0 up && ip addr add {GUEST_IP}/24 dev eth0 || echo eth0-setup-failed
-ping -c 3 -W 5 {HOST_IP} >/dev/null; echo guest-ping=$?
+ping -c 3 -A -W 5 {HOST_IP} >/dev/null; echo guest-ping=$?
 echo up | nc {HOST_IP} 9000
 """
 
@@ -145,7 +158,7 @@ class NetTest(unittest.TestCase):
 
     def test_ping_both_ways_and_64_mib_each_way(self):
         make_tap()
-        data = os.urandom(FILE_BYTES)
+        data, digest = payload()
         pinger = Server(9000, host_pings_guest)
         sender = Server(9001, send_file(data))
         receiver = Server(9002, receive_file)
@@ -162,14 +175,13 @@ true
         self.assertIn("guest-ping=0", out)
         self.assertIn("host-ping=0", out)
         self.assertIn(MAC, out)
-        digest = hashlib.sha256(data).hexdigest()
         self.assertEqual(sender.outcome(), FILE_BYTES)
         self.assertIn("%s  /tmp/h.bin" % digest, out)  # host -> guest
         self.assertEqual(receiver.outcome(), digest)  # guest -> host
 
     def test_two_queue_pairs(self):
         make_tap(multi_queue=True)
-        data = os.urandom(FILE_BYTES)
+        data, digest = payload()
         pinger = Server(9000, host_pings_guest)
         sender = Server(9001, send_file(data))
 
@@ -181,12 +193,12 @@ nc {HOST_IP} 9001 </dev/null | sha256sum
         self.assertEqual(pinger.outcome(), 0, out)
         self.assertIn("guest-ping=0", out)
         self.assertIn("rx-0 rx-1 tx-0 tx-1 ", out)
-        self.assertIn("%s  -" % hashlib.sha256(data).hexdigest(), out)
+        self.assertIn("%s  -" % digest, out)
         self.assertEqual(sender.outcome(), FILE_BYTES)
 
     def test_two_queue_pairs_on_pci_each_with_its_msix_vector(self):
         make_tap(multi_queue=True)
-        data = os.urandom(FILE_BYTES)
+        data, digest = payload()
         pinger = Server(9000, host_pings_guest)
         sender = Server(9001, send_file(data))
 
@@ -198,7 +210,7 @@ nc {HOST_IP} 9001 </dev/null | sha256sum
         self.assertEqual(pinger.outcome(), 0, out)
         self.assertIn("guest-ping=0", out)
         self.assertIn("2", out)  # input.0 and input.1, one vector each
-        self.assertIn("%s  -" % hashlib.sha256(data).hexdigest(), out)
+        self.assertIn("%s  -" % digest, out)
         self.assertEqual(sender.outcome(), FILE_BYTES)
 
     def test_disk_on_pci_and_nic_on_mmio_in_one_guest(self):

@@ -7,8 +7,7 @@
 
 namespace mini_vmm::virtio::net {
 
-std::variant<std::vector<iovec>, TxFault> GatherTxFrame(const DescriptorChain& chain,
-                                                        size_t header_bytes) {
+std::variant<IovecList, TxFault> GatherTxFrame(const DescriptorChain& chain, size_t header_bytes) {
   // §5.1.6.2: the driver sends only device-readable buffers; a writable one
   // means the driver is confused about which queue this is.
   if (chain.writable_bytes() != 0) return TxFault::kWritableBuffer;
@@ -16,8 +15,7 @@ std::variant<std::vector<iovec>, TxFault> GatherTxFrame(const DescriptorChain& c
   if (length < header_bytes) return TxFault::kShorterThanHeader;
   if (length > header_bytes + kMaxFrameBytes) return TxFault::kTooLong;
   if (chain.segments().size() > IOV_MAX) return TxFault::kTooManyBuffers;
-  const IovecList iov = Reader(chain).Iovecs(length);
-  return std::vector<iovec>(iov.begin(), iov.end());
+  return Reader(chain).Iovecs(length);
 }
 
 }  // namespace mini_vmm::virtio::net

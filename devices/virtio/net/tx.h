@@ -11,16 +11,16 @@
 #include <sys/uio.h>
 
 #include <variant>
-#include <vector>
 
 #include "devices/virtio/descriptor_chain.h"
 #include "devices/virtio/net/net_counters.h"
+#include "devices/virtio/reader_writer.h"
 
 namespace mini_vmm::virtio::net {
 
 // The frame's iovecs (into guest RAM: the guest may change the bytes under
-// us, which only garbles its own frame), or why the chain is refused.
-std::variant<std::vector<iovec>, TxFault> GatherTxFrame(const DescriptorChain& chain,
-                                                        size_t header_bytes);
+// us, which only garbles its own frame), or why the chain is refused. Kept
+// inline for the common chains (no allocation per frame).
+std::variant<IovecList, TxFault> GatherTxFrame(const DescriptorChain& chain, size_t header_bytes);
 
 }  // namespace mini_vmm::virtio::net

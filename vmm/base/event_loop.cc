@@ -14,7 +14,7 @@ Result<EventLoop> EventLoop::Create() {
   return EventLoop(std::move(epoll));
 }
 
-Result<void> EventLoop::Add(int fd, Callback callback, Trigger trigger) {
+Result<void> EventLoop::Add(int fd, Trigger trigger, Callback callback) {
   auto watch = std::make_unique<Watch>(Watch{fd, std::move(callback)});
   epoll_event ev{};
   ev.events = EPOLLIN | (trigger == Trigger::kEdge ? EPOLLET : 0u);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "vmm/base/result.h"
@@ -36,7 +37,10 @@ class EventLoop {
 
   // Calls `callback` from Run() whenever `fd` is readable (or hung up), or
   // once per wake-up with Trigger::kEdge (above).
-  Result<void> Add(int fd, Callback callback, Trigger trigger = Trigger::kLevel);
+  Result<void> Add(int fd, Callback callback) {
+    return Add(fd, Trigger::kLevel, std::move(callback));
+  }
+  Result<void> Add(int fd, Trigger trigger, Callback callback);
   // Stops watching `fd` (e.g. stdin at EOF). Safe from inside a callback,
   // also the callback of `fd` itself: no event of `fd` is dispatched after.
   void Remove(int fd) noexcept;

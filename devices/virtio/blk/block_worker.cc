@@ -51,9 +51,10 @@ Result<void> BlockWorker::Watch() {
   // Edge-triggered: a kick means "look at the ring", and ProcessQueue
   // looks until it is empty (or every tag is busy, when a completion
   // resumes it), so the count need not be read: a syscall less per kick.
-  TRY(loop_.Add(session_.kick.fd(), [this] { OnKick(); }, EventLoop::Trigger::kEdge));
+  constexpr auto kEdge = EventLoop::Trigger::kEdge;
+  TRY(loop_.Add(session_.kick.fd(), kEdge, [this] { OnKick(); }));
   // Also edge-triggered (disk_backend.h): OnCompletions reaps everything.
-  TRY(loop_.Add(backend_.completion_fd(), [this] { OnCompletions(); }, EventLoop::Trigger::kEdge));
+  TRY(loop_.Add(backend_.completion_fd(), kEdge, [this] { OnCompletions(); }));
   TRY(loop_.Add(stop_.fd(), [this] { loop_.Quit(); }));
   return {};
 }

@@ -40,8 +40,9 @@ NetWorker::NetWorker(Session session, NetCounters& counters, EventLoop loop, Eve
 Result<void> NetWorker::Watch() {
   // Edge-triggered kicks (event_loop.h): each handler does all a kick asks
   // for, or signals itself to come back, so no read(2) per doorbell.
-  TRY(loop_.Add(session_.tx_kick.fd(), [this] { OnTxKick(); }, EventLoop::Trigger::kEdge));
-  TRY(loop_.Add(session_.rx_kick.fd(), [this] { OnRxKick(); }, EventLoop::Trigger::kEdge));
+  constexpr auto kEdge = EventLoop::Trigger::kEdge;
+  TRY(loop_.Add(session_.tx_kick.fd(), kEdge, [this] { OnTxKick(); }));
+  TRY(loop_.Add(session_.rx_kick.fd(), kEdge, [this] { OnRxKick(); }));
   TRY(loop_.Add(wake_.fd(), [this] { OnWake(); }));
   TRY(loop_.Add(stop_.fd(), [this] { loop_.Quit(); }));
   if (session_.control) TRY(loop_.Add(session_.control->kick.fd(), [this] { OnControlKick(); }));

@@ -47,8 +47,8 @@ void QueuePair::SendChain(DescriptorChain chain) {
     // it, and give the buffers back so the driver does not stall.
     counters_.Count(*fault);
     LOG_WARN_RATELIMITED("{}: dropped a frame: {}", config_.name, TxFaultName(*fault));
-  } else if (auto written = tap_.Write(
-                 config_.index, std::span<const iovec>(std::get<IovecList>(frame)));
+  } else if (auto written =
+                 tap_.Write(config_.index, std::span<const iovec>(std::get<IovecList>(frame)));
              !written.ok()) {
     // The tap refuses frames it cannot take (a bad GSO header, the
     // interface down): the host's business, not a reason to stop.

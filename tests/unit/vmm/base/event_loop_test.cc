@@ -39,17 +39,15 @@ TEST_CASE_METHOD(LoopTest, "An edge-triggered fd runs its callback once per sign
   // a's callback never reads it. Signalled twice before Run: one call. The
   // first call signals a again (as a worker that spent its budget does):
   // one more call. A level-triggered a would be called forever.
-  REQUIRE(loop.Add(
-                  a.fd(),
-                  [this] {
-                    calls.push_back('a');
-                    if (calls.size() == 1) {
-                      a.Signal();
-                    } else {
-                      b.Signal();
-                    }
-                  },
-                  EventLoop::Trigger::kEdge)
+  REQUIRE(loop.Add(a.fd(), EventLoop::Trigger::kEdge,
+                   [this] {
+                     calls.push_back('a');
+                     if (calls.size() == 1) {
+                       a.Signal();
+                     } else {
+                       b.Signal();
+                     }
+                   })
               .ok());
   // b (level-triggered) ends the run two dispatches later: a level-triggered
   // a would still be readable then and be called a third time.
@@ -71,13 +69,11 @@ TEST_CASE_METHOD(LoopTest, "An edge-triggered fd runs its callback once per sign
 
 TEST_CASE_METHOD(LoopTest, "A count pending when an edge-triggered fd is added is reported once") {
   a.Signal();
-  REQUIRE(loop.Add(
-                  a.fd(),
-                  [this] {
-                    calls.push_back('a');
-                    b.Signal();
-                  },
-                  EventLoop::Trigger::kEdge)
+  REQUIRE(loop.Add(a.fd(), EventLoop::Trigger::kEdge,
+                   [this] {
+                     calls.push_back('a');
+                     b.Signal();
+                   })
               .ok());
   REQUIRE(loop.Add(b.fd(),
                    [this] {

@@ -71,9 +71,8 @@ TEST_CASE("A background store runs at idle priority, behind the vCPUs") {
   // its deleter sees that thread's scheduling policy.
   std::atomic<int> policy{-1};
   const std::vector<uint8_t> bytes(64, uint8_t{3});
-  std::shared_ptr<const void> owner(&bytes, [&policy](const void*) {
-    policy = sched_getscheduler(0);
-  });
+  std::shared_ptr<const void> owner(&bytes,
+                                    [&policy](const void*) { policy = sched_getscheduler(0); });
 
   StoreInBackground(*cache, Key(5), std::move(owner), bytes);
 

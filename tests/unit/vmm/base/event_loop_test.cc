@@ -18,6 +18,17 @@ struct LoopTest {
   LoopTest() {
     REQUIRE(loop.Add(stop.fd(), [this] { loop.Quit(); }).ok());
   }
+
+  // b, level-triggered, records 'b' and ends the run one dispatch later.
+  void EndRunOnB() {
+    REQUIRE(loop.Add(b.fd(),
+                     [this] {
+                       b.Consume();
+                       calls.push_back('b');
+                       stop.Signal();
+                     })
+                .ok());
+  }
 };
 
 TEST_CASE_METHOD(LoopTest, "Run calls the callback of each readable fd") {
@@ -49,15 +60,9 @@ TEST_CASE_METHOD(LoopTest, "An edge-triggered fd runs its callback once per sign
                      }
                    })
               .ok());
-  // b (level-triggered) ends the run two dispatches later: a level-triggered
-  // a would still be readable then and be called a third time.
-  REQUIRE(loop.Add(b.fd(),
-                   [this] {
-                     b.Consume();
-                     calls.push_back('b');
-                     stop.Signal();
-                   })
-              .ok());
+  // b ends the run two dispatches later: a level-triggered a would still
+  // be readable then and be called a third time.
+  EndRunOnB();
   a.Signal();
   a.Signal();
 
@@ -75,13 +80,7 @@ TEST_CASE_METHOD(LoopTest, "A count pending when an edge-triggered fd is added i
                      b.Signal();
                    })
               .ok());
-  REQUIRE(loop.Add(b.fd(),
-                   [this] {
-                     b.Consume();
-                     calls.push_back('b');
-                     stop.Signal();
-                   })
-              .ok());
+  EndRunOnB();
 
   REQUIRE(loop.Run().ok());
 

@@ -1,8 +1,5 @@
 #include "vmm/image_cache/background_store.h"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -29,13 +26,6 @@ class Stores {
     try {
       threads_.emplace_back(
           [this, cache = std::move(cache), key, owner = std::move(owner), content, path]() mutable {
-            // The guest is booting meanwhile: this thread only gets the CPU
-            // time nothing else wants (a vCPU that halts leaves plenty), so
-            // on a host with no spare core the first boot is not slowed by
-            // hashing and writing its cache entry. Failing to lower our own
-            // priority just leaves it as it was.
-            const sched_param idle{};
-            (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
             const bool stored = cache.Store(key, content);
             owner.reset();  // The content may go as soon as it is written.
             if (!stored) Failed(path);

@@ -2,8 +2,7 @@
 // decompressed a kernel does not wait while its entry is hashed and written
 // (Debian's 51 MiB vmlinux: ~0.1 s with the SHA extensions, seconds
 // without): the kernel is loaded from the in-memory copy, which `owner`
-// keeps alive until the entry is written. The thread runs SCHED_IDLE, so it
-// takes no CPU time from the vCPUs.
+// keeps alive until the entry is written.
 //
 //   auto vmlinux = std::make_shared<const DecompressedData>(Decompress(...));
 //   Load(vmlinux->bytes());

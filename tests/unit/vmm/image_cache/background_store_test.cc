@@ -3,9 +3,6 @@
 // that cannot be written is reported.
 #include "vmm/image_cache/background_store.h"
 
-#include <sched.h>
-
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -61,24 +58,6 @@ TEST_CASE("A background store into a directory that went away is reported as fai
 
   CHECK_FALSE(WaitForBackgroundStores());
   CHECK(WaitForBackgroundStores());  // Reported once; nothing is left running.
-}
-
-TEST_CASE("A background store runs at idle priority, behind the vCPUs") {
-  const std::string dir = MakeTempDir();
-  auto cache = ImageCache::Open(dir);
-  REQUIRE(cache.has_value());
-  // The content is released on the store's thread once it is written, so
-  // its deleter sees that thread's scheduling policy.
-  std::atomic<int> policy{-1};
-  const std::vector<uint8_t> bytes(64, uint8_t{3});
-  std::shared_ptr<const void> owner(&bytes,
-                                    [&policy](const void*) { policy = sched_getscheduler(0); });
-
-  StoreInBackground(*cache, Key(5), std::move(owner), bytes);
-
-  CHECK(WaitForBackgroundStores());
-  CHECK(policy == SCHED_IDLE);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("Several background stores all finish") {

@@ -408,10 +408,9 @@ def main():
 
 def warm_kernel_cache(args):
     """One untimed mini-vmm boot that fills the warm cache, if mini-vmm
-    caches this kernel here at all. It runs until the guest powers off: the
-    entry is written by an idle-priority thread, which a guest that boots
-    without pause on a one-CPU machine (the L1) leaves no time before the
-    marker, and mini-vmm finishes it at exit."""
+    caches this kernel here at all. It runs until the guest powers off, so
+    the entry, which a background thread writes while the guest boots and
+    mini-vmm finishes at exit, is complete however busy the machine was."""
     r = run_one("mini-vmm", args, first=False, let_exit=True)
     cache = os.path.join(args.warm_cache, "mini-vmm")
     entries = [f for f in os.listdir(cache) if f.endswith(".vmlinux")] \

@@ -45,7 +45,9 @@ class Walker {
       if ((desc.flags & VRING_DESC_F_NEXT) == 0) break;
       index = desc.next;
     }
-    return DescriptorChain(head, std::move(segments_));
+    // Built in place: a chain is moved as few times as it can be.
+    return std::variant<DescriptorChain, ChainError>(std::in_place_type<DescriptorChain>, head,
+                                                     std::move(segments_));
   }
 
  private:

@@ -36,7 +36,7 @@ const char* ChainErrorName(ChainError error) {
   return "unknown chain error";
 }
 
-DescriptorChain::DescriptorChain(uint16_t head, Segments segments)
+DescriptorChain::DescriptorChain(uint16_t head, Segments&& segments)
     : head_(head), segments_(std::move(segments)) {}
 
 DescriptorChain::DescriptorChain(uint16_t head, std::span<const Segment> segments)

@@ -53,7 +53,7 @@ const char* ChainErrorName(ChainError error);
 
 class DescriptorChain {
  public:
-  DescriptorChain(uint16_t head, Segments segments);
+  DescriptorChain(uint16_t head, Segments&& segments);
   // Copies `segments` (tests build chains from a std::vector).
   DescriptorChain(uint16_t head, std::span<const Segment> segments);
   // Inline: a chain moves several times between Pop and AddUsed.

@@ -5,25 +5,22 @@
 #include "vmm/base/check.h"
 
 namespace mini_vmm::virtio {
-namespace {
-
-ByteStream::Buffers BuffersOf(const DescriptorChain& chain, bool writable) {
-  ByteStream::Buffers buffers;
-  for (const Segment& s : chain.segments()) {
-    if (s.writable == writable && !s.data.empty()) buffers.push_back(s.data);
-  }
-  return buffers;
-}
-
-}  // namespace
-
 ByteStream::ByteStream(Buffers buffers) : buffers_(std::move(buffers)) {
   for (const auto& b : buffers_) available_ += b.size();
 }
 
-IovecList ByteStream::Iovecs(uint64_t n) const {
+// Straight from the chain, without a list to move in: once per stream per
+// request.
+ByteStream::ByteStream(const DescriptorChain& chain, bool writable) {
+  for (const Segment& s : chain.segments()) {
+    if (s.writable != writable || s.data.empty()) continue;
+    buffers_.push_back(s.data);
+    available_ += s.data.size();
+  }
+}
+
+void ByteStream::AppendIovecs(uint64_t n, IovecList& iov) const {
   VMM_CHECK(n <= available_);
-  IovecList iov;
   size_t offset = offset_;
   for (size_t i = index_; n > 0 && i < buffers_.size(); ++i) {
     const uint64_t take = std::min<uint64_t>(n, buffers_[i].size() - offset);
@@ -31,7 +28,6 @@ IovecList ByteStream::Iovecs(uint64_t n) const {
     n -= take;
     offset = 0;
   }
-  return iov;
 }
 
 void ByteStream::Consume(uint64_t n) {
@@ -78,6 +74,18 @@ ByteStream ByteStream::SplitTail(uint64_t n) {
 
 bool ByteStream::CopyOut(std::span<uint8_t> bytes) {
   if (bytes.size() > available_) return false;
+  if (bytes.empty()) return true;
+  // Most objects (a request header) lie in one buffer: no walk.
+  if (const std::span<uint8_t> buffer = buffers_[index_]; bytes.size() <= buffer.size() - offset_) {
+    std::memcpy(bytes.data(), buffer.data() + offset_, bytes.size());
+    offset_ += bytes.size();
+    available_ -= bytes.size();
+    if (offset_ == buffer.size()) {
+      ++index_;
+      offset_ = 0;
+    }
+    return true;
+  }
   size_t done = 0;
   size_t offset = offset_;
   for (size_t i = index_; done < bytes.size(); ++i) {
@@ -104,9 +112,9 @@ bool ByteStream::CopyIn(std::span<const uint8_t> bytes) {
   return true;
 }
 
-Reader::Reader(const DescriptorChain& chain) : ByteStream(BuffersOf(chain, false)) {}
+Reader::Reader(const DescriptorChain& chain) : ByteStream(chain, false) {}
 
-Writer::Writer(const DescriptorChain& chain) : ByteStream(BuffersOf(chain, true)) {}
+Writer::Writer(const DescriptorChain& chain) : ByteStream(chain, true) {}
 
 Writer Writer::SplitTail(uint64_t n) { return Writer(ByteStream::SplitTail(n)); }
 

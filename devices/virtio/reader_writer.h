@@ -38,7 +38,13 @@ class ByteStream {
 
   uint64_t available() const { return available_; }
   // The next `n` bytes (n <= available()) as iovecs, without consuming.
-  IovecList Iovecs(uint64_t n) const;
+  IovecList Iovecs(uint64_t n) const {
+    IovecList iov;
+    AppendIovecs(n, iov);
+    return iov;
+  }
+  // The same, appended to `iov` (which may be a request's, filled in place).
+  void AppendIovecs(uint64_t n, IovecList& iov) const;
   // Consumes `n` bytes (n <= available()).
   void Consume(uint64_t n);
   // Removes the last `n` bytes (n <= available()) and returns them as a
@@ -49,6 +55,8 @@ class ByteStream {
   uint8_t* SplitLastByte();
 
  protected:
+  // The chain's device-writable (or device-readable) buffers.
+  ByteStream(const DescriptorChain& chain, bool writable);
   // Copies between the stream and `bytes`, consuming; false (nothing
   // consumed) if fewer than bytes.size() remain.
   bool CopyOut(std::span<uint8_t> bytes);

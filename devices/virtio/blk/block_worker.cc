@@ -125,7 +125,7 @@ void BlockWorker::ProcessQueue() {
   backend_.SubmitBatch();
 }
 
-void BlockWorker::HandleChain(DescriptorChain chain) {
+void BlockWorker::HandleChain(DescriptorChain&& chain) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   Request request = ParseRequest(chain, session_.request_context);
   if (request.fault) CountFault(*request.fault);
@@ -136,7 +136,7 @@ void BlockWorker::HandleChain(DescriptorChain chain) {
   }
   const uint16_t tag = free_tags_.back();
   free_tags_.pop_back();
-  in_flight_[tag].emplace(InFlight{std::move(chain), request.status, request.data_bytes});
+  in_flight_[tag].emplace(std::move(chain), request.status, request.data_bytes);
   backend_.Enqueue(tag, std::move(*request.io));
 }
 
@@ -158,7 +158,7 @@ void BlockWorker::Complete(const DiskCompletion& completion) {
   free_tags_.push_back(completion.tag);
 }
 
-void BlockWorker::AddUsed(DescriptorChain chain, uint32_t len) {
+void BlockWorker::AddUsed(DescriptorChain&& chain, uint32_t len) {
   session_.queue.AddUsed(std::move(chain), len);
   ++used_since_notify_;
 }

@@ -81,9 +81,9 @@ class BlockWorker {
   void OnKick();
   void OnCompletions();
   void ProcessQueue();
-  void HandleChain(DescriptorChain chain);
+  void HandleChain(DescriptorChain&& chain);
   void Complete(const DiskCompletion& completion);
-  void AddUsed(DescriptorChain chain, uint32_t len);
+  void AddUsed(DescriptorChain&& chain, uint32_t len);
   bool CheckRingFault();
   void NotifyDriver();
   void CountFault(RequestFault fault);

@@ -73,7 +73,7 @@ class DiskBackend {
   // Starts `request` under `tag` (< the max_in_flight it was created with,
   // and not already in flight). Never fails: a request that cannot be
   // started completes with VIRTIO_BLK_S_IOERR.
-  virtual void Enqueue(uint16_t tag, DiskRequest request) noexcept = 0;
+  virtual void Enqueue(uint16_t tag, DiskRequest&& request) noexcept = 0;
   // Hands every request Enqueue()d since the last call to the kernel.
   virtual void SubmitBatch() noexcept = 0;
   // Appends the requests that finished since the last call.

@@ -54,26 +54,26 @@ uint8_t StatusFor(RequestFault fault) {
 
 class Parser {
  public:
-  Parser(const DescriptorChain& chain, const RequestContext& context)
-      : reader_(chain), writer_(chain), context_(context) {}
+  // Fills `request` in place: the caller's return value (no Request moves).
+  Parser(const DescriptorChain& chain, const RequestContext& context, Request& request)
+      : reader_(chain), writer_(chain), context_(context), request_(request) {}
 
-  Request Parse() {
+  void Parse() {
     // Nothing can be reported without a status byte. The ring itself is
     // sound, so this is not worth DEVICE_NEEDS_RESET: the chain goes back
     // with used len 0 (nothing written) and the device carries on.
     if (writer_.available() == 0) {
       Reject(RequestFault::kNoStatus);
-      return std::move(request_);
+      return;
     }
     request_.status = writer_.SplitLastByte();
     const auto header = reader_.ReadObj<virtio_blk_outhdr>();
     if (!header) {
       Reject(RequestFault::kShortHeader);
-      return std::move(request_);
+      return;
     }
     request_.type = DecodeType(header->type);
     Dispatch(header->sector);
-    return std::move(request_);
   }
 
  private:
@@ -125,11 +125,13 @@ class Parser {
     if (length > kMaxDataBytes) return Reject(RequestFault::kTooLong);
     if (auto fault = CheckRange(sector, length / kSectorSize)) return Reject(*fault);
     if (length == 0) return;  // Nothing to move: done, successfully.
-    request_.io = DiskRequest{.op = write ? DiskOp::kWrite : DiskOp::kRead,
-                              .offset = sector * kSectorSize,
-                              .length = length,
-                              .iovecs = data.Iovecs(length),
-                              .durable = write && context_.durable_writes};
+    // Built where it stays: no DiskRequest or iovec list is moved.
+    DiskRequest& io = request_.io.emplace();
+    io.op = write ? DiskOp::kWrite : DiskOp::kRead;
+    io.offset = sector * kSectorSize;
+    io.length = length;
+    data.AppendIovecs(length, io.iovecs);
+    io.durable = write && context_.durable_writes;
     if (!write) request_.data_bytes = static_cast<uint32_t>(length);
   }
 
@@ -193,7 +195,7 @@ class Parser {
   Reader reader_;
   Writer writer_;
   const RequestContext& context_;
-  Request request_;
+  Request& request_;
 };
 
 }  // namespace
@@ -237,7 +239,9 @@ const char* RequestFaultName(RequestFault fault) {
 }
 
 Request ParseRequest(const DescriptorChain& chain, const RequestContext& context) {
-  return Parser(chain, context).Parse();
+  Request request;
+  Parser(chain, context, request).Parse();
+  return request;
 }
 
 uint32_t FinishRequest(uint8_t* status_byte, uint32_t data_bytes, uint8_t status) {

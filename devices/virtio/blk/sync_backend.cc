@@ -91,7 +91,7 @@ SyncBackend::SyncBackend(int fd, uint16_t max_in_flight, FileIo& io, EventFd eve
   done_.reserve(max_in_flight);
 }
 
-void SyncBackend::Enqueue(uint16_t tag, DiskRequest request) noexcept {
+void SyncBackend::Enqueue(uint16_t tag, DiskRequest&& request) noexcept {
   done_.push_back(DiskCompletion{tag, RunSync(io_, fd_, request)});
   event_.Signal();
 }

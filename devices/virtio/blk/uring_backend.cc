@@ -127,7 +127,7 @@ void UringBackend::PrepareRequestOp(io_uring_sqe* sqe, const DiskRequest& r, uin
   }
 }
 
-void UringBackend::Enqueue(uint16_t tag, DiskRequest request) noexcept {
+void UringBackend::Enqueue(uint16_t tag, DiskRequest&& request) noexcept {
   VMM_CHECK(tag < pending_.size() && !pending_[tag].has_value());
   VMM_CHECK(request.ranges.size() <= kMaxRanges);
   const uint32_t ops = OpCount(request);
@@ -136,7 +136,7 @@ void UringBackend::Enqueue(uint16_t tag, DiskRequest request) noexcept {
     event_.Signal();
     return;
   }
-  pending_[tag] = Pending{std::move(request), ops, VIRTIO_BLK_S_OK};
+  pending_[tag].emplace(std::move(request), ops, VIRTIO_BLK_S_OK);
   for (uint32_t i = 0; i < ops; ++i) PrepareOp(tag, i);
 }
 

@@ -41,7 +41,7 @@ class UringBackend final : public DiskBackend {
 
   std::string_view name() const override { return "io_uring"; }
   int completion_fd() const override { return event_.fd(); }
-  void Enqueue(uint16_t tag, DiskRequest request) noexcept override;
+  void Enqueue(uint16_t tag, DiskRequest&& request) noexcept override;
   void SubmitBatch() noexcept override;
   void Reap(std::vector<DiskCompletion>& out) noexcept override;
   void Drain() noexcept override;

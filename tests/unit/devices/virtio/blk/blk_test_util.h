@@ -113,7 +113,7 @@ class ManualBackend final : public DiskBackend {
 
   std::string_view name() const override { return "manual"; }
   int completion_fd() const override { return event_.fd(); }
-  void Enqueue(uint16_t tag, DiskRequest request) noexcept override {
+  void Enqueue(uint16_t tag, DiskRequest&& request) noexcept override {
     std::lock_guard lock(mutex_);
     held_.push_back({tag, std::move(request)});
     ++enqueued_;

@@ -1,19 +1,12 @@
 #include "devices/virtio/blk/block_worker.h"
 
-#include <pthread.h>
-
 #include <system_error>
 
 #include "vmm/base/check.h"
+#include "vmm/base/io_thread.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::blk {
-namespace {
-
-constexpr size_t kThreadNameMax = 15;  // pthread_setname_np: 16 bytes with the NUL.
-
-}  // namespace
-
 Result<std::unique_ptr<BlockWorker>> BlockWorker::Start(Session session, DiskBackend& backend,
                                                         BlockCounters& counters) {
   // The tables below are sized from the queue: only a validated (active)
@@ -73,8 +66,7 @@ BlockWorker::~BlockWorker() {
 }
 
 void BlockWorker::Run() noexcept {
-  const std::string thread_name = session_.name.substr(0, kThreadNameMax);
-  pthread_setname_np(pthread_self(), thread_name.c_str());
+  EnterIoThread(session_.name);  // Named, and SCHED_BATCH (io_thread.h says why).
   if (auto run = loop_.Run(); !run.ok()) {
     // A host failure, but the guest would otherwise wait forever on a disk
     // nobody serves: tell it the device is broken.

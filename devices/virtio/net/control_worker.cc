@@ -1,18 +1,11 @@
 #include "devices/virtio/net/control_worker.h"
 
-#include <pthread.h>
-
 #include <system_error>
 
+#include "vmm/base/io_thread.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::net {
-namespace {
-
-constexpr size_t kThreadNameMax = 15;  // pthread_setname_np: 16 bytes with the NUL.
-
-}  // namespace
-
 Result<std::unique_ptr<ControlWorker>> ControlWorker::Create(std::string name,
                                                              NetWorker::Control control,
                                                              VirtioInterrupt& interrupt,
@@ -47,8 +40,7 @@ void ControlWorker::Stop() noexcept {
 }
 
 void ControlWorker::Run() noexcept {
-  const std::string thread_name = name_.substr(0, kThreadNameMax);
-  pthread_setname_np(pthread_self(), thread_name.c_str());
+  EnterIoThread(name_);  // Named, and SCHED_BATCH (io_thread.h says why).
   // Requests may have been queued before the thread ran.
   OnKick();
   if (auto run = loop_.Run(); !run.ok()) {

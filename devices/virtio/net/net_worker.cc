@@ -1,15 +1,13 @@
 #include "devices/virtio/net/net_worker.h"
 
-#include <pthread.h>
-
 #include <system_error>
 
+#include "vmm/base/io_thread.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::net {
 namespace {
 
-constexpr size_t kThreadNameMax = 15;  // pthread_setname_np: 16 bytes with the NUL.
 // Chains or frames per wake-up before the loop looks at its other events:
 // a queue's worth, so a flood on one side cannot starve the other.
 constexpr uint32_t kBudget = 256;
@@ -76,8 +74,7 @@ void NetWorker::SetRxEnabled(bool enabled) noexcept {
 }
 
 void NetWorker::Run() noexcept {
-  const std::string thread_name = session_.pair.name.substr(0, kThreadNameMax);
-  pthread_setname_np(pthread_self(), thread_name.c_str());
+  EnterIoThread(session_.pair.name);  // Named, and SCHED_BATCH (io_thread.h says why).
   // Frames may have queued on the tap before the driver was ready.
   ServeRx();
   if (auto run = loop_.Run(); !run.ok()) {

@@ -1,16 +1,14 @@
 #include "devices/virtio/vhost/watcher.h"
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <system_error>
 
+#include "vmm/base/io_thread.h"
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::vhost {
 namespace {
-
-constexpr size_t kThreadNameMax = 15;  // pthread_setname_np: 16 bytes with the NUL.
 
 // Reads and resets an eventfd we do not own (the caller's). Non-blocking
 // eventfds only: 0 when it was not signalled.
@@ -60,8 +58,7 @@ Result<void> VhostWatcher::Start() {
 }
 
 void VhostWatcher::Run() noexcept {
-  const std::string thread_name = name_.substr(0, kThreadNameMax);
-  pthread_setname_np(pthread_self(), thread_name.c_str());
+  EnterIoThread(name_);  // Named, and SCHED_BATCH (io_thread.h says why).
   if (auto ran = loop_.Run(); !ran.ok()) {
     // No more interrupts relayed: the driver would wait forever, so say why.
     LOG_ERROR("{}: the vhost thread stopped: {}", name_, ran.error().ToString());

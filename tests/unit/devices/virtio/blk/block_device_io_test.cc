@@ -1,9 +1,12 @@
 // End to end: a fake driver publishes requests, the device's I/O thread
 // serves them against a temporary disk, the test reads the used ring, the
 // status bytes, the file and the interrupt count.
+#include <sched.h>
+
 #include <catch2/catch.hpp>
 
 #include "devices/virtio/blk/block_device.h"
+#include "tests/support/thread_lookup.h"
 #include "tests/unit/devices/virtio/blk/device_fixture.h"
 
 namespace mini_vmm::virtio::blk {
@@ -96,6 +99,18 @@ TEST_CASE_METHOD(DeviceTest, "FLUSH completes with OK") {
 
   CHECK(used.len == 1);
   CHECK(StatusAt(chain.buffer(1)) == VIRTIO_BLK_S_OK);
+}
+
+TEST_CASE_METHOD(DeviceTest, "The I/O thread that serves requests runs SCHED_BATCH") {
+  MakeDevice();
+  Activate();
+  auto chain = driver_.Chain();
+  chain.Readable(Header(VIRTIO_BLK_T_FLUSH, 0)).Writable(1).Publish();
+
+  Kick();
+  WaitUsed();  // Served: the thread is past its start-up.
+
+  CHECK(mini_vmm::testing::PolicyOfThreadNamed("virtio-blk-test") == SCHED_BATCH);
 }
 
 TEST_CASE_METHOD(DeviceTest, "DISCARD and WRITE_ZEROES leave zeros in the file") {

@@ -5,6 +5,7 @@
 
 #include <linux/if_tun.h>
 #include <linux/virtio_config.h>
+#include <sched.h>
 
 #include <catch2/catch.hpp>
 #include <deque>
@@ -12,6 +13,7 @@
 
 #include "devices/virtio/virtio_ring.h"
 #include "tests/support/fake_tap.h"
+#include "tests/support/thread_lookup.h"
 #include "tests/support/virtqueue_driver.h"
 #include "tests/unit/devices/virtio/net/net_test_util.h"
 
@@ -159,6 +161,16 @@ TEST_CASE_METHOD(DeviceTest, "A transmitted frame reaches the tap from the I/O t
   CHECK(WaitSent() == frame);
   CHECK(WaitUsed(1).len == 0);
   CHECK(Eventually([&] { return interrupt_.count(1) == 1; }));
+}
+
+TEST_CASE_METHOD(DeviceTest, "The queue pair's I/O thread runs SCHED_BATCH") {
+  MakeDevice();
+  Activate();
+  driver(1).Chain().Readable(Frame(64)).Publish();
+  Kick(1);
+  WaitUsed(1);  // Sent: the thread is past its start-up.
+
+  CHECK(mini_vmm::testing::PolicyOfThreadNamed("net-testq0") == SCHED_BATCH);
 }
 
 TEST_CASE_METHOD(DeviceTest, "A frame waiting on the tap before activation is delivered") {

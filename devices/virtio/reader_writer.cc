@@ -5,6 +5,7 @@
 #include "vmm/base/check.h"
 
 namespace mini_vmm::virtio {
+
 ByteStream::ByteStream(Buffers buffers) : buffers_(std::move(buffers)) {
   for (const auto& b : buffers_) available_ += b.size();
 }

@@ -7,6 +7,7 @@
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::blk {
+
 Result<std::unique_ptr<BlockWorker>> BlockWorker::Start(Session session, DiskBackend& backend,
                                                         BlockCounters& counters) {
   // The tables below are sized from the queue: only a validated (active)

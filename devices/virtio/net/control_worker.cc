@@ -6,6 +6,7 @@
 #include "vmm/base/log.h"
 
 namespace mini_vmm::virtio::net {
+
 Result<std::unique_ptr<ControlWorker>> ControlWorker::Create(std::string name,
                                                              NetWorker::Control control,
                                                              VirtioInterrupt& interrupt,

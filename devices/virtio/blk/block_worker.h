@@ -69,6 +69,11 @@ class BlockWorker {
   // completing it needs (see FinishRequest), and no more, since there is one
   // of these per queue entry.
   struct InFlight {
+    // A constructor, not an aggregate, so that optional::emplace builds it
+    // in place with every compiler (clang 14 lacks C++20's parenthesised
+    // aggregate initialisation).
+    InFlight(DescriptorChain&& c, uint8_t* s, uint32_t bytes)
+        : chain(std::move(c)), status(s), data_bytes(bytes) {}
     DescriptorChain chain;
     uint8_t* status;  // Guest RAM.
     uint32_t data_bytes;

@@ -52,6 +52,9 @@ class UringBackend final : public DiskBackend {
   // durable discard or write zeroes then gets one more: the sync that
   // fallocate(2), lacking RWF_DSYNC, cannot do itself.
   struct Pending {
+    // Built in place by optional::emplace (see BlockWorker::InFlight).
+    Pending(DiskRequest&& r, uint32_t ops, uint8_t first_status)
+        : request(std::move(r)), ops_left(ops), status(first_status) {}
     DiskRequest request;
     uint32_t ops_left = 0;
     uint8_t status = 0;   // The first failure wins.
